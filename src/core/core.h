@@ -1,0 +1,326 @@
+/* vidlake - Apache-2.0 */
+/*
+ * core: the base every other module stands on. It owns the error type, the
+ * allocation hooks, the arena, growable buffers, string views, hashing,
+ * random numbers, time (RFC 3339 <-> microseconds), the logger and the
+ * progress bar.
+ *
+ * Conventions (see STYLE.md): every fallible function returns int (VL_OK or a
+ * VL_E* code) and takes `vl_error *err` last; err may be NULL. Nothing here
+ * includes another vidlake module. Nothing here aborts on bad input: sizes
+ * coming from outside are checked and refused with an error.
+ */
+#ifndef VL_CORE_H
+#define VL_CORE_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define VL_VERSION "0.1.0"
+
+/* ------------------------------------------------------------------ errors */
+
+/* Error codes. Values are pinned: they are printed, logged and compared. */
+enum {
+    VL_OK = 0,
+    VL_EINVAL = 1,    /* bad argument or bad input */
+    VL_ENOMEM = 2,    /* allocation failed or a limit on input size was hit */
+    VL_EIO = 3,       /* the operating system said no */
+    VL_ECORRUPT = 4,  /* stored bytes are not what the format says */
+    VL_ENOTSUP = 5,   /* valid but not supported (named in the message) */
+    VL_ERANGE = 6,    /* a value outside its allowed range */
+    VL_ECONFLICT = 7, /* a concurrent writer won (Delta commit race) */
+    VL_EAGAIN = 8,    /* try again later (back-pressure) */
+    VL_ENOTFOUND = 9, /* no such file, key, version or column */
+};
+
+typedef struct vl_error {
+    int code;
+    char msg[512];
+} vl_error;
+
+#if defined(__GNUC__)
+#define VL_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#define VL_MUST_CHECK __attribute__((warn_unused_result))
+#define VL_LIKELY(x) __builtin_expect(!!(x), 1)
+#define VL_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#else
+#define VL_PRINTF(f, a)
+#define VL_MUST_CHECK
+#define VL_LIKELY(x) (x)
+#define VL_UNLIKELY(x) (x)
+#endif
+
+/** @brief Sets err (if not NULL) to code and a formatted message, truncated
+ *  safely. @return code, so that `return vl_error_set(err, ...)` reads well. */
+int vl_error_set(vl_error *err, int code, const char *fmt, ...) VL_PRINTF(3, 4);
+
+/** @brief Prepends context ("reading x: ") to an error already set. */
+void vl_error_prefix(vl_error *err, const char *fmt, ...) VL_PRINTF(2, 3);
+
+/** @brief The stable name of a code: "EINVAL", "ENOMEM", ... */
+const char *vl_strerror(int code);
+
+#define VL_RETURN_IF_ERR(expr)                                                 \
+    do {                                                                       \
+        int vl__rc = (expr);                                                   \
+        if (VL_UNLIKELY(vl__rc != VL_OK)) return vl__rc;                       \
+    } while (0)
+
+/* Internal invariants. On in debug/test/fuzz builds; never for input checks. */
+#include <assert.h>
+#define VL_ASSERT(x) assert(x)
+
+/* -------------------------------------------------------------- allocation */
+
+/* All heap allocation goes through these hooks so that tests can inject
+ * failures (fail the Nth allocation) and check that every path cleans up. */
+typedef struct vl_alloc_hooks {
+    void *(*malloc_fn)(void *ctx, size_t n);
+    void *(*realloc_fn)(void *ctx, void *p, size_t n);
+    void (*free_fn)(void *ctx, void *p);
+    void *ctx;
+} vl_alloc_hooks;
+
+/** @brief Replaces the process-wide hooks; NULL restores the libc ones.
+ *  @note Not thread-safe: call before starting threads (tests only). */
+void vl_alloc_set_hooks(const vl_alloc_hooks *hooks);
+
+void *vl_malloc(size_t n);
+void *vl_calloc(size_t count, size_t size); /* overflow-checked */
+void *vl_realloc(void *p, size_t n);
+void vl_free(void *p); /* accepts NULL */
+char *vl_strndup(const char *s, size_t n);
+
+/* Test helper: makes the Nth allocation from now on (0-based) and every one
+ * after it fail; n < 0 disables. Counts allocations made since the call. */
+void vl_alloc_fail_after(long n);
+long vl_alloc_count(void);
+
+/* -------------------------------------------------------------------- arena */
+
+/*
+ * A bump allocator for one batch, request or page: allocate many small
+ * things, free them all at once with reset or destroy. Blocks grow
+ * geometrically; requests larger than a quarter of the block size get a
+ * block of their own. Memory is 16-byte aligned. Not thread-safe.
+ */
+typedef struct vl_arena_block vl_arena_block;
+typedef struct vl_arena {
+    vl_arena_block *head; /* current block, linked to older ones */
+    size_t block_size;    /* size of the next ordinary block */
+    size_t total;         /* bytes held in blocks (for limits and stats) */
+    size_t limit;         /* 0 = unlimited; otherwise allocation fails past it */
+} vl_arena;
+
+/** @brief Initialises an empty arena; first_block is a size hint (0: 4 KiB). */
+void vl_arena_init(vl_arena *a, size_t first_block);
+/** @return memory or NULL when out of memory or past a.limit. */
+void *vl_arena_alloc(vl_arena *a, size_t n);
+void *vl_arena_memdup(vl_arena *a, const void *p, size_t n);
+/** @brief Frees everything allocated but keeps the largest block for reuse. */
+void vl_arena_reset(vl_arena *a);
+void vl_arena_destroy(vl_arena *a);
+
+/* ------------------------------------------------------------------ strings */
+
+/* A view of bytes owned elsewhere; not NUL-terminated. */
+typedef struct vl_sv {
+    const char *p;
+    size_t n;
+} vl_sv;
+
+#define VL_SV(lit) ((vl_sv){(lit), sizeof(lit) - 1})
+static inline vl_sv vl_sv_make(const char *p, size_t n) { return (vl_sv){p, n}; }
+vl_sv vl_sv_cstr(const char *s);
+bool vl_sv_eq(vl_sv a, vl_sv b);
+bool vl_sv_eq_cstr(vl_sv a, const char *s);
+int vl_sv_cmp(vl_sv a, vl_sv b); /* byte order */
+
+/** @brief Validates UTF-8 (RFC 3629: no overlongs, no surrogates, <= U+10FFFF).
+ *  @return true if valid; otherwise *bad_at (if not NULL) is the offset of the
+ *  first byte of the bad sequence. */
+bool vl_utf8_valid(const char *p, size_t n, size_t *bad_at);
+
+/** @brief Parses a whole decimal integer (optional '-'), no overflow. */
+int vl_parse_i64(const char *p, size_t n, int64_t *out) VL_MUST_CHECK;
+/** @brief Parses a whole non-negative decimal size with optional k/M/G suffix
+ *  (powers of 1000 for counts: "1M" = 1000000). */
+int vl_parse_count(const char *s, int64_t *out, vl_error *err) VL_MUST_CHECK;
+/** @brief Parses a whole decimal floating point number (strtod, C locale). */
+int vl_parse_double(const char *s, double *out, vl_error *err) VL_MUST_CHECK;
+
+/* Formats v in decimal at p (needs 20 bytes for i64 / u64); returns length. */
+size_t vl_fmt_u64(char *p, uint64_t v);
+size_t vl_fmt_i64(char *p, int64_t v);
+/** @brief Shortest decimal that reads back as the same double (needs 32
+ *  bytes). NaN and infinities are written as NaN, Infinity, -Infinity. */
+size_t vl_fmt_double(char *p, double v);
+
+/* ------------------------------------------------------------------ buffers */
+
+/* A growable byte buffer. On allocation failure the buffer keeps its old
+ * contents and the call returns VL_ENOMEM. */
+typedef struct vl_buf {
+    char *p;
+    size_t n;
+    size_t cap;
+} vl_buf;
+
+void vl_buf_init(vl_buf *b);
+void vl_buf_free(vl_buf *b);
+static inline void vl_buf_clear(vl_buf *b) { b->n = 0; }
+/** @brief Makes room for at least extra more bytes. */
+int vl_buf_reserve(vl_buf *b, size_t extra) VL_MUST_CHECK;
+int vl_buf_append(vl_buf *b, const void *p, size_t n) VL_MUST_CHECK;
+int vl_buf_putc(vl_buf *b, char c) VL_MUST_CHECK;
+int vl_buf_puts(vl_buf *b, const char *s) VL_MUST_CHECK;
+int vl_buf_printf(vl_buf *b, const char *fmt, ...) VL_PRINTF(2, 3) VL_MUST_CHECK;
+/** @brief Ensures a NUL after the data (not counted in n) and returns p. */
+const char *vl_buf_cstr(vl_buf *b);
+
+/* Appends s as a JSON string literal (quotes, escapes). s must be valid UTF-8
+ * or the bad bytes are written as U+FFFD. */
+int vl_buf_json_str(vl_buf *b, const char *s, size_t n) VL_MUST_CHECK;
+/** @brief The same into caller memory of at least 6 * n + 2 bytes.
+ *  @return bytes written. */
+size_t vl_json_escape(char *out, const char *s, size_t n);
+
+/* ------------------------------------------------------------------ hashing */
+
+/** @brief A fast 64-bit hash of bytes (not cryptographic; seedable). */
+uint64_t vl_hash64(const void *p, size_t n, uint64_t seed);
+/** @brief A bijective 64-bit mix (SplitMix64 finaliser): distinct inputs give
+ *  distinct outputs, so mixing a counter yields unique, random-looking ids. */
+static inline uint64_t vl_mix64(uint64_t x) {
+    x ^= x >> 30;
+    x *= 0xbf58476d1ce4e5b9ULL;
+    x ^= x >> 27;
+    x *= 0x94d049bb133111ebULL;
+    x ^= x >> 31;
+    return x;
+}
+
+/* A set of 64-bit keys (typically hashes), open addressing with linear
+ * probing, grows at 50% load. Key 0 is stored out of band. */
+typedef struct vl_u64set {
+    uint64_t *slots;
+    size_t cap; /* power of two, or 0 */
+    size_t n;
+    bool has_zero;
+} vl_u64set;
+
+void vl_u64set_init(vl_u64set *s);
+void vl_u64set_free(vl_u64set *s);
+/** @return 1 if key was added, 0 if it was there, or -VL_ENOMEM. */
+int vl_u64set_add(vl_u64set *s, uint64_t key);
+bool vl_u64set_has(const vl_u64set *s, uint64_t key);
+static inline size_t vl_u64set_count(const vl_u64set *s) { return s->n + s->has_zero; }
+
+/* ------------------------------------------------------------------- random */
+
+/* xoshiro256** (Blackman & Vigna): fast, 256-bit state, good statistics. */
+typedef struct vl_rng {
+    uint64_t s[4];
+} vl_rng;
+
+void vl_rng_seed(vl_rng *r, uint64_t seed);
+uint64_t vl_rng_next(vl_rng *r);
+/** @return uniform in [0, 1) with 53 random bits. */
+double vl_rng_unif(vl_rng *r);
+/** @return uniform integer in [0, n), n > 0, without modulo bias. */
+uint64_t vl_rng_below(vl_rng *r, uint64_t n);
+/** @return exponential with the given mean. */
+double vl_rng_exp(vl_rng *r, double mean);
+/** @return standard normal (Box-Muller, one of the pair). */
+double vl_rng_normal(vl_rng *r);
+/** @return true with probability p. */
+static inline bool vl_rng_chance(vl_rng *r, double p) { return vl_rng_unif(r) < p; }
+
+/* --------------------------------------------------------------------- time */
+
+/* Timestamps are int64 microseconds since 1970-01-01T00:00:00Z (UTC);
+ * dates are int32 days since 1970-01-01. */
+#define VL_US_PER_SEC INT64_C(1000000)
+#define VL_US_PER_DAY INT64_C(86400000000)
+
+/** @brief Days since the epoch of a proleptic Gregorian civil date. */
+int64_t vl_days_from_civil(int64_t y, unsigned m, unsigned d);
+void vl_civil_from_days(int64_t days, int64_t *y, unsigned *m, unsigned *d);
+/** @brief Floor division of a timestamp into days. */
+static inline int64_t vl_ts_day(int64_t us) {
+    return us >= 0 ? us / VL_US_PER_DAY : -((-us + VL_US_PER_DAY - 1) / VL_US_PER_DAY);
+}
+/** @return day of week, 0 = Monday ... 6 = Sunday. */
+int vl_weekday(int64_t days);
+
+/**
+ * @brief Parses an RFC 3339 date-time ("2024-05-01T12:00:00.123Z",
+ * "...+02:00"; 't'/'z' and a space for 'T' accepted). Fractions beyond
+ * microseconds are truncated; a leap second (:60) is read as :59.999999.
+ * @return VL_OK or VL_EINVAL (message says which part is wrong).
+ */
+int vl_ts_parse(const char *p, size_t n, int64_t *us, vl_error *err) VL_MUST_CHECK;
+/** @brief Parses YYYY-MM-DD into days. */
+int vl_date_parse(const char *p, size_t n, int64_t *days, vl_error *err) VL_MUST_CHECK;
+/** @brief Writes "YYYY-MM-DDTHH:MM:SS.ffffffZ" (27 bytes, no NUL) for years
+ *  0000..9999. @return bytes written. */
+size_t vl_ts_format(char *out, int64_t us);
+/** @brief Writes "YYYY-MM-DD" (10 bytes, no NUL). */
+size_t vl_date_format(char *out, int64_t days);
+/** @return the wall clock now, and a monotonic clock, in microseconds. */
+int64_t vl_now_us(void);
+int64_t vl_mono_us(void);
+
+/* ------------------------------------------------------------------ logging */
+
+typedef enum vl_log_level {
+    VL_LOG_DEBUG = 0,
+    VL_LOG_INFO = 1,
+    VL_LOG_WARN = 2,
+    VL_LOG_ERROR = 3,
+    VL_LOG_OFF = 4,
+} vl_log_level;
+
+/** @brief Sets the level and format (json: one JSON object per line). The
+ *  defaults come from VIDLAKE_LOG (debug|info|warn|error|off) and
+ *  VIDLAKE_LOG_FORMAT (text|json); level info, text. Thread-safe logging. */
+void vl_log_setup(vl_log_level level, bool json);
+void vl_log_init_from_env(void);
+bool vl_log_enabled(vl_log_level level);
+void vl_log(vl_log_level level, const char *module, const char *fmt, ...) VL_PRINTF(3, 4);
+
+#define VL_DEBUG(mod, ...) vl_log(VL_LOG_DEBUG, mod, __VA_ARGS__)
+#define VL_INFO(mod, ...) vl_log(VL_LOG_INFO, mod, __VA_ARGS__)
+#define VL_WARN(mod, ...) vl_log(VL_LOG_WARN, mod, __VA_ARGS__)
+#define VL_ERROR(mod, ...) vl_log(VL_LOG_ERROR, mod, __VA_ARGS__)
+
+/* ----------------------------------------------------------------- progress */
+
+/* A progress bar on stderr for long work, drawn only when stderr is a
+ * terminal (and VIDLAKE_PROGRESS is not 0), at most 10 times a second.
+ * total 0 = unknown (shows a count and a rate instead of a bar). */
+typedef struct vl_progress {
+    const char *label;
+    const char *unit;
+    uint64_t total;
+    uint64_t done;
+    int64_t start_us;
+    int64_t last_draw_us;
+    bool enabled;
+} vl_progress;
+
+void vl_progress_start(vl_progress *pg, const char *label, const char *unit, uint64_t total);
+void vl_progress__draw(vl_progress *pg); /* internal */
+/** @brief Sets the amount done; cheap enough to call per item. */
+static inline void vl_progress_set(vl_progress *pg, uint64_t done) {
+    pg->done = done;
+    if (VL_UNLIKELY(pg->enabled) && (done & 1023) == 0) vl_progress__draw(pg);
+}
+/** @brief Erases the bar. */
+void vl_progress_finish(vl_progress *pg);
+
+#endif /* VL_CORE_H */

@@ -1,0 +1,271 @@
+/* vidlake - Apache-2.0 */
+/*
+ * String views, UTF-8 validation, number parsing and formatting, and the
+ * growable byte buffer. Parsers never read past the given length and never
+ * need a NUL terminator (except vl_parse_count/double, which take C strings
+ * from the command line).
+ */
+#include "core.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+vl_sv vl_sv_cstr(const char *s) { return (vl_sv){s, strlen(s)}; }
+
+bool vl_sv_eq(vl_sv a, vl_sv b) { return a.n == b.n && (a.n == 0 || memcmp(a.p, b.p, a.n) == 0); }
+
+bool vl_sv_eq_cstr(vl_sv a, const char *s) { return vl_sv_eq(a, vl_sv_cstr(s)); }
+
+int vl_sv_cmp(vl_sv a, vl_sv b) {
+    size_t n = a.n < b.n ? a.n : b.n;
+    int c = n ? memcmp(a.p, b.p, n) : 0;
+    if (c) return c;
+    return a.n < b.n ? -1 : a.n > b.n;
+}
+
+/* Table-free UTF-8 check following RFC 3629 section 4 (the byte ranges of
+ * well-formed sequences), with an 8-byte ASCII fast path. */
+bool vl_utf8_valid(const char *s, size_t n, size_t *bad_at) {
+    const unsigned char *p = (const unsigned char *)s;
+    size_t i = 0;
+    while (i < n) {
+        if (i + 8 <= n) {
+            uint64_t w;
+            memcpy(&w, p + i, 8);
+            if (!(w & 0x8080808080808080ULL)) {
+                i += 8;
+                continue;
+            }
+        }
+        unsigned c = p[i];
+        if (c < 0x80) {
+            i++;
+            continue;
+        }
+        size_t len;
+        unsigned lo = 0x80, hi = 0xBF;
+        if (c >= 0xC2 && c <= 0xDF) len = 2;
+        else if (c == 0xE0) { len = 3; lo = 0xA0; }
+        else if (c >= 0xE1 && c <= 0xEC) len = 3;
+        else if (c == 0xED) { len = 3; hi = 0x9F; }
+        else if (c >= 0xEE && c <= 0xEF) len = 3;
+        else if (c == 0xF0) { len = 4; lo = 0x90; }
+        else if (c >= 0xF1 && c <= 0xF3) len = 4;
+        else if (c == 0xF4) { len = 4; hi = 0x8F; }
+        else goto bad;
+        if (n - i < len) goto bad;
+        if (p[i + 1] < lo || p[i + 1] > hi) goto bad;
+        for (size_t k = 2; k < len; k++)
+            if ((p[i + k] & 0xC0) != 0x80) goto bad;
+        i += len;
+        continue;
+    bad:
+        if (bad_at) *bad_at = i;
+        return false;
+    }
+    return true;
+}
+
+int vl_parse_i64(const char *p, size_t n, int64_t *out) {
+    size_t i = 0;
+    bool neg = false;
+    if (n && p[0] == '-') {
+        neg = true;
+        i = 1;
+    }
+    if (i == n) return VL_EINVAL;
+    uint64_t v = 0;
+    uint64_t lim = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
+    for (; i < n; i++) {
+        unsigned d = (unsigned)(unsigned char)p[i] - '0';
+        if (d > 9) return VL_EINVAL;
+        if (v > (lim - d) / 10) return VL_ERANGE;
+        v = v * 10 + d;
+    }
+    *out = neg ? (int64_t)(0 - v) : (int64_t)v;
+    return VL_OK;
+}
+
+int vl_parse_count(const char *s, int64_t *out, vl_error *err) {
+    size_t n = strlen(s);
+    int64_t mul = 1;
+    if (n && (s[n - 1] == 'k' || s[n - 1] == 'K')) mul = 1000;
+    else if (n && s[n - 1] == 'M') mul = 1000000;
+    else if (n && s[n - 1] == 'G') mul = 1000000000;
+    if (mul != 1) n--;
+    int64_t v;
+    if (n == 0 || s[0] == '-' || vl_parse_i64(s, n, &v) != VL_OK || v > INT64_MAX / mul)
+        return vl_error_set(err, VL_EINVAL, "'%s' is not a non-negative whole number", s);
+    *out = v * mul;
+    return VL_OK;
+}
+
+int vl_parse_double(const char *s, double *out, vl_error *err) {
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (end == s || *end != '\0' || errno == ERANGE || isnan(v))
+        return vl_error_set(err, VL_EINVAL, "'%s' is not a number", s);
+    *out = v;
+    return VL_OK;
+}
+
+size_t vl_fmt_u64(char *p, uint64_t v) {
+    char tmp[20];
+    size_t n = 0;
+    do {
+        tmp[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    for (size_t i = 0; i < n; i++) p[i] = tmp[n - 1 - i];
+    return n;
+}
+
+size_t vl_fmt_i64(char *p, int64_t v) {
+    if (v < 0) {
+        p[0] = '-';
+        return 1 + vl_fmt_u64(p + 1, (uint64_t)0 - (uint64_t)v);
+    }
+    return vl_fmt_u64(p, (uint64_t)v);
+}
+
+/* Shortest round trip: if the shortest decimal that reads back as v has k <=
+ * 15 significant digits, "%.15g" prints exactly it (v lies within 2^-53
+ * relative of that decimal, far inside half a unit of the 15th digit, and %g
+ * drops trailing zeros). Otherwise 16 or 17 digits are needed. */
+size_t vl_fmt_double(char *p, double v) {
+    if (isnan(v)) { memcpy(p, "NaN", 3); return 3; }
+    if (isinf(v)) {
+        if (v < 0) { memcpy(p, "-Infinity", 9); return 9; }
+        memcpy(p, "Infinity", 8);
+        return 8;
+    }
+    char tmp[40];
+    int n = 0;
+    for (int prec = 15; prec <= 17; prec++) {
+        n = snprintf(tmp, sizeof(tmp), "%.*g", prec, v);
+        if (strtod(tmp, NULL) == v) break;
+    }
+    memcpy(p, tmp, (size_t)n);
+    return (size_t)n;
+}
+
+/* ------------------------------------------------------------------ buffers */
+
+void vl_buf_init(vl_buf *b) {
+    b->p = NULL;
+    b->n = 0;
+    b->cap = 0;
+}
+
+void vl_buf_free(vl_buf *b) {
+    vl_free(b->p);
+    vl_buf_init(b);
+}
+
+int vl_buf_reserve(vl_buf *b, size_t extra) {
+    if (VL_LIKELY(b->cap - b->n > extra)) return VL_OK; /* keeps room for a NUL */
+    if (extra > SIZE_MAX / 2 - b->n) return VL_ENOMEM;
+    size_t cap = b->cap ? b->cap : 64;
+    while (cap - b->n <= extra) cap *= 2;
+    char *p = vl_realloc(b->p, cap);
+    if (!p) return VL_ENOMEM;
+    b->p = p;
+    b->cap = cap;
+    return VL_OK;
+}
+
+int vl_buf_append(vl_buf *b, const void *p, size_t n) {
+    VL_RETURN_IF_ERR(vl_buf_reserve(b, n));
+    if (n) memcpy(b->p + b->n, p, n);
+    b->n += n;
+    return VL_OK;
+}
+
+int vl_buf_putc(vl_buf *b, char c) {
+    VL_RETURN_IF_ERR(vl_buf_reserve(b, 1));
+    b->p[b->n++] = c;
+    return VL_OK;
+}
+
+int vl_buf_puts(vl_buf *b, const char *s) { return vl_buf_append(b, s, strlen(s)); }
+
+int vl_buf_printf(vl_buf *b, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    char small[256];
+    int n = vsnprintf(small, sizeof(small), fmt, ap);
+    va_end(ap);
+    if (n < 0) return VL_EINVAL;
+    if ((size_t)n < sizeof(small)) return vl_buf_append(b, small, (size_t)n);
+    VL_RETURN_IF_ERR(vl_buf_reserve(b, (size_t)n + 1));
+    va_start(ap, fmt);
+    vsnprintf(b->p + b->n, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    b->n += (size_t)n;
+    return VL_OK;
+}
+
+const char *vl_buf_cstr(vl_buf *b) {
+    if (vl_buf_reserve(b, 1) != VL_OK) return NULL;
+    b->p[b->n] = '\0';
+    return b->p;
+}
+
+size_t vl_json_escape(char *out, const char *s, size_t n) {
+    static const char hex[] = "0123456789abcdef";
+    char *o = out;
+    const unsigned char *p = (const unsigned char *)s;
+    *o++ = '"';
+    size_t i = 0;
+    while (i < n) {
+        unsigned c = p[i];
+        if (c >= 0x20 && c != '"' && c != '\\' && c < 0x80) {
+            *o++ = (char)c;
+            i++;
+            continue;
+        }
+        if (c >= 0x80) {
+            /* copy one valid sequence, or write U+FFFD for one bad byte */
+            size_t len = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 2;
+            if (len <= n - i && vl_utf8_valid((const char *)p + i, len, NULL)) {
+                memcpy(o, p + i, len);
+                o += len;
+                i += len;
+            } else {
+                memcpy(o, "\xEF\xBF\xBD", 3);
+                o += 3;
+                i++;
+            }
+            continue;
+        }
+        *o++ = '\\';
+        switch (c) {
+        case '"': *o++ = '"'; break;
+        case '\\': *o++ = '\\'; break;
+        case '\n': *o++ = 'n'; break;
+        case '\r': *o++ = 'r'; break;
+        case '\t': *o++ = 't'; break;
+        case '\b': *o++ = 'b'; break;
+        case '\f': *o++ = 'f'; break;
+        default:
+            *o++ = 'u';
+            *o++ = '0';
+            *o++ = '0';
+            *o++ = hex[c >> 4];
+            *o++ = hex[c & 15];
+        }
+        i++;
+    }
+    *o++ = '"';
+    return (size_t)(o - out);
+}
+
+int vl_buf_json_str(vl_buf *b, const char *s, size_t n) {
+    if (n > (SIZE_MAX - 2) / 6) return VL_ENOMEM;
+    VL_RETURN_IF_ERR(vl_buf_reserve(b, n * 6 + 2));
+    b->n += vl_json_escape(b->p + b->n, s, n);
+    return VL_OK;
+}

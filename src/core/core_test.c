@@ -1,0 +1,222 @@
+/* vidlake - Apache-2.0 */
+/* Unit tests for src/core. */
+#include "core/core.h"
+#include "vl_test.h"
+
+#include <math.h>
+#include <string.h>
+
+static void t_error_set_truncates(vl_test *t) {
+    vl_error err;
+    char big[2000];
+    memset(big, 'x', sizeof(big) - 1);
+    big[sizeof(big) - 1] = '\0';
+    CHECK_EQ_INT(t, vl_error_set(&err, VL_ECORRUPT, "at %d: %s", 7, big), VL_ECORRUPT);
+    CHECK_EQ_INT(t, err.code, VL_ECORRUPT);
+    CHECK_EQ_INT(t, strlen(err.msg), sizeof(err.msg) - 1);
+    CHECK(t, strncmp(err.msg, "at 7: xxx", 9) == 0);
+    CHECK_EQ_INT(t, vl_error_set(NULL, VL_EIO, "ignored"), VL_EIO);
+    vl_error_set(&err, VL_EIO, "disk full");
+    vl_error_prefix(&err, "writing %s: ", "a.parquet");
+    CHECK_EQ_STR(t, err.msg, "writing a.parquet: disk full");
+    CHECK_EQ_STR(t, vl_strerror(VL_ECONFLICT), "ECONFLICT");
+    CHECK_EQ_STR(t, vl_strerror(999), "EUNKNOWN");
+}
+
+static void t_arena(vl_test *t) {
+    vl_arena a;
+    vl_arena_init(&a, 64);
+    char *p1 = vl_arena_alloc(&a, 10);
+    char *p2 = vl_arena_alloc(&a, 10);
+    REQUIRE(t, p1 && p2);
+    CHECK(t, ((uintptr_t)p1 & 15) == 0 && ((uintptr_t)p2 & 15) == 0);
+    CHECK(t, p2 >= p1 + 10 || p1 >= p2 + 10);
+    char *big = vl_arena_alloc(&a, 100000);
+    REQUIRE(t, big);
+    memset(big, 1, 100000);
+    char *p3 = vl_arena_alloc(&a, 8); /* still served from the ordinary block */
+    REQUIRE(t, p3);
+    for (int i = 0; i < 1000; i++) REQUIRE(t, vl_arena_alloc(&a, (size_t)i % 300));
+    vl_arena_reset(&a);
+    CHECK(t, a.head != NULL && a.total >= 100000); /* keeps only the largest block */
+    CHECK(t, vl_arena_memdup(&a, "hello", 5) != NULL);
+    vl_arena_destroy(&a);
+    vl_arena_init(&a, 0);
+    a.limit = 10000;
+    CHECK(t, vl_arena_alloc(&a, 20000) == NULL);
+    vl_arena_destroy(&a);
+}
+
+static void t_arena_and_buf_survive_oom(vl_test *t) {
+    /* fail the Nth allocation for every N: no crash, no leak (ASan checks) */
+    for (long n = 0; n < 40; n++) {
+        vl_alloc_fail_after(n);
+        vl_arena a;
+        vl_arena_init(&a, 32);
+        for (int i = 0; i < 50; i++)
+            if (!vl_arena_alloc(&a, (size_t)i * 7)) break;
+        vl_arena_destroy(&a);
+        vl_buf b;
+        vl_buf_init(&b);
+        for (int i = 0; i < 50; i++)
+            if (vl_buf_printf(&b, "%d,", i) != VL_OK) break;
+        vl_buf_free(&b);
+    }
+    vl_alloc_fail_after(-1);
+    void *p = vl_malloc(1);
+    CHECK(t, p != NULL);
+    vl_free(p);
+    vl_free(NULL);
+}
+
+static void t_buf(vl_test *t) {
+    vl_buf b;
+    vl_buf_init(&b);
+    for (int i = 0; i < 1000; i++) REQUIRE(t, vl_buf_printf(&b, "%d", i % 10) == VL_OK);
+    CHECK_EQ_INT(t, b.n, 1000);
+    vl_buf_clear(&b);
+    REQUIRE(t, vl_buf_json_str(&b, "a\"b\\c\n\x01\xc3\xa9\xff", 10) == VL_OK);
+    CHECK_EQ_STR(t, vl_buf_cstr(&b), "\"a\\\"b\\\\c\\n\\u0001\xc3\xa9\xef\xbf\xbd\"");
+    vl_buf_free(&b);
+}
+
+static void t_utf8(vl_test *t) {
+    size_t at = 99;
+    CHECK(t, vl_utf8_valid("plain ascii text, long enough for words", 39, NULL));
+    CHECK(t, vl_utf8_valid("\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80", 9, NULL));
+    CHECK(t, !vl_utf8_valid("ab\xc0\xaf", 4, &at) && at == 2);        /* overlong '/' */
+    CHECK(t, !vl_utf8_valid("\xed\xa0\x80", 3, &at) && at == 0);       /* surrogate */
+    CHECK(t, !vl_utf8_valid("\xf4\x90\x80\x80", 4, &at));              /* > U+10FFFF */
+    CHECK(t, !vl_utf8_valid("abcdefghij\xe2\x82", 12, &at) && at == 10); /* truncated */
+    CHECK(t, !vl_utf8_valid("\x80", 1, &at) && at == 0);
+}
+
+static void t_numbers(vl_test *t) {
+    int64_t v;
+    CHECK(t, vl_parse_i64("9223372036854775807", 19, &v) == VL_OK && v == INT64_MAX);
+    CHECK(t, vl_parse_i64("-9223372036854775808", 20, &v) == VL_OK && v == INT64_MIN);
+    CHECK(t, vl_parse_i64("9223372036854775808", 19, &v) == VL_ERANGE);
+    CHECK(t, vl_parse_i64("-", 1, &v) == VL_EINVAL);
+    CHECK(t, vl_parse_i64("12a", 3, &v) == VL_EINVAL);
+    CHECK(t, vl_parse_count("2M", &v, NULL) == VL_OK && v == 2000000);
+    CHECK(t, vl_parse_count("-1", &v, NULL) == VL_EINVAL);
+    char buf[40];
+    CHECK_EQ_INT(t, vl_fmt_i64(buf, INT64_MIN), 20);
+    CHECK(t, memcmp(buf, "-9223372036854775808", 20) == 0);
+    const double ds[] = {0.1, 0.30000000000000004, 1e300, -2.5e-308, 123456.789, 5e-324, 1.0 / 3};
+    for (size_t i = 0; i < sizeof(ds) / sizeof(ds[0]); i++) {
+        size_t n = vl_fmt_double(buf, ds[i]);
+        buf[n] = '\0';
+        CHECKF(t, strtod(buf, NULL) == ds[i], "%s", buf);
+    }
+    buf[vl_fmt_double(buf, 0.1)] = '\0';
+    CHECK_EQ_STR(t, buf, "0.1");
+    buf[vl_fmt_double(buf, -INFINITY)] = '\0';
+    CHECK_EQ_STR(t, buf, "-Infinity");
+    buf[vl_fmt_double(buf, NAN)] = '\0';
+    CHECK_EQ_STR(t, buf, "NaN");
+}
+
+static void t_time(vl_test *t) {
+    int64_t us;
+    char out[32];
+    CHECK(t, vl_ts_parse("2024-05-01T12:00:00Z", 20, &us, NULL) == VL_OK);
+    CHECK_EQ_INT(t, us, INT64_C(1714564800000000));
+    out[vl_ts_format(out, us)] = '\0';
+    CHECK_EQ_STR(t, out, "2024-05-01T12:00:00.000000Z");
+    const char *s = "2024-02-29t23:59:59.1234567+02:30";
+    CHECK(t, vl_ts_parse(s, strlen(s), &us, NULL) == VL_OK);
+    out[vl_ts_format(out, us)] = '\0';
+    CHECK_EQ_STR(t, out, "2024-02-29T21:29:59.123456Z");
+    vl_error err;
+    CHECK(t, vl_ts_parse("2023-02-29T00:00:00Z", 20, &us, &err) == VL_EINVAL);
+    CHECK(t, strstr(err.msg, "day 29") != NULL);
+    CHECK(t, vl_ts_parse("2024-05-01T12:00:00", 19, &us, &err) == VL_EINVAL);
+    CHECK(t, vl_ts_parse("2024-05-01T24:00:00Z", 20, &us, &err) == VL_EINVAL);
+    CHECK(t, vl_ts_parse("2024-05-01T12:00:00.Z", 21, &us, &err) == VL_EINVAL);
+    CHECK(t, vl_ts_parse("2024-05-01T12:00:00Zx", 21, &us, &err) == VL_EINVAL);
+    CHECK(t, vl_ts_parse("2016-12-31T23:59:60Z", 20, &us, NULL) == VL_OK);
+    out[vl_ts_format(out, us)] = '\0';
+    CHECK_EQ_STR(t, out, "2016-12-31T23:59:59.999999Z");
+    /* negative timestamps floor correctly */
+    out[vl_ts_format(out, -1)] = '\0';
+    CHECK_EQ_STR(t, out, "1969-12-31T23:59:59.999999Z");
+    /* every day for 1000 years round-trips through civil dates */
+    for (int64_t d = -200000; d < 200000; d += 7) {
+        int64_t y;
+        unsigned m, dd;
+        vl_civil_from_days(d, &y, &m, &dd);
+        if (vl_days_from_civil(y, m, dd) != d) {
+            CHECKF(t, 0, "day %lld", (long long)d);
+            break;
+        }
+    }
+    CHECK_EQ_INT(t, vl_weekday(vl_days_from_civil(2024, 5, 1)), 2); /* a Wednesday */
+    int64_t days;
+    CHECK(t, vl_date_parse("2024-05-01", 10, &days, NULL) == VL_OK);
+    out[vl_date_format(out, days)] = '\0';
+    CHECK_EQ_STR(t, out, "2024-05-01");
+}
+
+static void t_hash_and_rng(vl_test *t) {
+    CHECK(t, vl_hash64("abc", 3, 0) != vl_hash64("abd", 3, 0));
+    CHECK(t, vl_hash64("abc", 3, 0) != vl_hash64("abc", 3, 1));
+    CHECK(t, vl_hash64("", 0, 0) == vl_hash64("", 0, 0));
+    /* every length 0..40 hashes without reading past the end (ASan) */
+    char bytes[40];
+    for (int i = 0; i < 40; i++) bytes[i] = (char)i;
+    uint64_t prev = 0;
+    for (size_t n = 0; n <= 40; n++) {
+        char *copy = vl_malloc(n ? n : 1);
+        memcpy(copy, bytes, n);
+        uint64_t h = vl_hash64(copy, n, 0);
+        CHECK(t, h != prev);
+        prev = h;
+        vl_free(copy);
+    }
+    vl_rng r1, r2;
+    vl_rng_seed(&r1, 7);
+    vl_rng_seed(&r2, 7);
+    for (int i = 0; i < 100; i++) CHECK(t, vl_rng_next(&r1) == vl_rng_next(&r2));
+    int counts[10] = {0};
+    double sum = 0;
+    for (int i = 0; i < 100000; i++) {
+        counts[vl_rng_below(&r1, 10)]++;
+        sum += vl_rng_exp(&r1, 2.0);
+    }
+    for (int i = 0; i < 10; i++) CHECKF(t, counts[i] > 9500 && counts[i] < 10500, "%d", counts[i]);
+    CHECKF(t, fabs(sum / 100000 - 2.0) < 0.05, "%f", sum / 100000);
+}
+
+static void t_u64set(vl_test *t) {
+    vl_u64set s;
+    vl_u64set_init(&s);
+    for (uint64_t i = 0; i < 10000; i++) CHECK(t, vl_u64set_add(&s, i * 7919) == 1);
+    for (uint64_t i = 0; i < 10000; i++) CHECK(t, vl_u64set_add(&s, i * 7919) == 0);
+    CHECK_EQ_INT(t, vl_u64set_count(&s), 10000);
+    CHECK(t, vl_u64set_has(&s, 0) && vl_u64set_has(&s, 7919) && !vl_u64set_has(&s, 7920));
+    vl_u64set_free(&s);
+    CHECK(t, !vl_u64set_has(&s, 5));
+}
+
+static void t_log_does_not_crash(vl_test *t) {
+    vl_log_setup(VL_LOG_OFF, false);
+    vl_log(VL_LOG_ERROR, "test", "hidden %d", 1);
+    CHECK(t, !vl_log_enabled(VL_LOG_ERROR));
+    vl_log_setup(VL_LOG_INFO, false);
+    CHECK(t, vl_log_enabled(VL_LOG_WARN) && !vl_log_enabled(VL_LOG_DEBUG));
+}
+
+static const vl_test_case cases[] = {
+    {"error messages are formatted, truncated and prefixed", t_error_set_truncates},
+    {"arena allocates aligned memory, resets and honours its limit", t_arena},
+    {"arena and buffers fail cleanly at every allocation", t_arena_and_buf_survive_oom},
+    {"buffers grow and escape JSON strings", t_buf},
+    {"UTF-8 validation follows RFC 3629", t_utf8},
+    {"integers and doubles parse and format exactly", t_numbers},
+    {"RFC 3339 timestamps parse, format and convert calendars", t_time},
+    {"hashing and random numbers are deterministic and uniform", t_hash_and_rng},
+    {"the logger honours its level", t_log_does_not_crash},
+    {"the u64 set adds, finds and grows", t_u64set},
+};
+VL_TEST_MAIN(cases)
