@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Installs what the build and the tests need and is missing: Debian packages
+# through apt-get, npm packages with `npm ci` from the committed lockfile.
+# Usage: scripts/deps.sh [--fuzz|--bench]
+#   --fuzz adds clang and its fuzzer runtime; --bench the benchmark peers
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# command -> Debian package
+cmds=(cc:gcc make:make pkg-config:pkg-config jq:jq)
+# pkg-config module -> Debian package (the libraries in the Makefile's PKGS)
+mods=()
+# files -> Debian package (things without a command or a .pc file)
+files=()
+if [ "${1:-}" = "--bench" ]; then
+  mods+=(json-c:libjson-c-dev jansson:libjansson-dev)
+fi
+if [ "${1:-}" = "--fuzz" ]; then
+  cmds+=(clang:clang)
+  files+=("/usr/lib/llvm-14/lib/clang/14.0.6/lib/linux/libclang_rt.fuzzer-x86_64.a:libclang-rt-14-dev")
+fi
+
+missing=()
+for pair in "${cmds[@]}"; do
+  command -v "${pair%%:*}" >/dev/null 2>&1 || missing+=("${pair#*:}")
+done
+for pair in "${mods[@]}"; do
+  pkg-config --exists "${pair%%:*}" 2>/dev/null || missing+=("${pair#*:}")
+done
+for pair in "${files[@]}"; do
+  f=${pair%:*}
+  ls $f >/dev/null 2>&1 || missing+=("${pair##*:}")
+done
+
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "deps: installing ${missing[*]}" >&2
+  sudo=""
+  if [ "$(id -u)" != 0 ]; then
+    command -v sudo >/dev/null 2>&1 || { echo "deps: need root (or sudo) to apt-get install ${missing[*]}" >&2; exit 1; }
+    sudo=sudo
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo apt-get update -qq
+  $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# npm packages (test peers, dashboard assets), when the project has any.
+if [ -f package-lock.json ]; then
+  if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+    if ! command -v npm >/dev/null 2>&1; then
+      echo "deps: installing nodejs and npm" >&2
+      export DEBIAN_FRONTEND=noninteractive
+      ${sudo:-} apt-get update -qq
+      ${sudo:-} apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
+    fi
+    echo "deps: npm ci" >&2
+    npm ci --no-audit --no-fund --loglevel=error >&2
+  fi
+fi
