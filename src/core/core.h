@@ -252,7 +252,8 @@ int64_t vl_days_from_civil(int64_t y, unsigned m, unsigned d);
 void vl_civil_from_days(int64_t days, int64_t *y, unsigned *m, unsigned *d);
 /** @brief Floor division of a timestamp into days. */
 static inline int64_t vl_ts_day(int64_t us) {
-    return us >= 0 ? us / VL_US_PER_DAY : -((-us + VL_US_PER_DAY - 1) / VL_US_PER_DAY);
+    int64_t q = us / VL_US_PER_DAY; /* defined for every int64, INT64_MIN too */
+    return (us % VL_US_PER_DAY < 0) ? q - 1 : q;
 }
 /** @return day of week, 0 = Monday ... 6 = Sunday. */
 int vl_weekday(int64_t days);

@@ -141,6 +141,9 @@ static void t_time(vl_test *t) {
     /* negative timestamps floor correctly */
     out[vl_ts_format(out, -1)] = '\0';
     CHECK_EQ_STR(t, out, "1969-12-31T23:59:59.999999Z");
+    CHECK_EQ_INT(t, vl_ts_day(INT64_MIN), INT64_MIN / VL_US_PER_DAY - 1);
+    CHECK_EQ_INT(t, vl_ts_day(-VL_US_PER_DAY), -1);
+    CHECK_EQ_INT(t, vl_ts_day(VL_US_PER_DAY - 1), 0);
     /* every day for 1000 years round-trips through civil dates */
     for (int64_t d = -200000; d < 200000; d += 7) {
         int64_t y;

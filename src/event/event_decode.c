@@ -584,11 +584,13 @@ static void check_range(dctx *c, int f, const char *at, int64_t v) {
 
 static void check_ts_range(dctx *c, int f, const char *at, int64_t us) {
     if (us < VL_TS_MIN || us >= VL_TS_MAX) {
-        char ts[32];
-        ts[vl_ts_format(ts, us)] = '\0';
+        /* years 0001..9999 print as a date; beyond that just say so */
+        char ts[32] = "the time";
+        if (us >= INT64_C(-62135596800000000) && us <= INT64_C(253402300799999999))
+            ts[vl_ts_format(ts, us)] = '\0';
         field_error(c, VL_RJ_OUT_OF_RANGE, f, at,
                     "%s is outside 2000-01-01 .. 2099-12-31 (epoch seconds sent as milliseconds?)",
-                    us < -62135596800000000LL || us > 253402300799000000LL ? "time" : ts);
+                    ts);
     }
 }
 
