@@ -11,13 +11,13 @@ PREFIX  ?= /usr/local
 DESTDIR ?=
 CC      ?= cc
 FUZZ_CC ?= clang
-PKGS    :=
+PKGS    := zlib libzstd liblz4 libbrotlidec
 
 WARN := -Wall -Wextra -Werror -Wshadow -Wcast-qual -Wcast-align -Wstrict-prototypes \
         -Wmissing-prototypes -Wundef -Wvla -Wformat=2 -Wpointer-arith -Wwrite-strings
 BASE_CFLAGS := -std=c11 -D_GNU_SOURCE -pthread $(WARN) -Isrc -Itests \
                $(if $(PKGS),$(shell pkg-config --cflags $(PKGS)))
-LIBS := $(if $(PKGS),$(shell pkg-config --libs $(PKGS))) -lm -pthread
+LIBS := $(if $(PKGS),$(shell pkg-config --libs $(PKGS))) -lsnappy -lm -pthread
 
 MODE ?= release
 ifeq ($(MODE),release)

@@ -9,9 +9,9 @@ cd "$(dirname "$0")/.."
 # command -> Debian package
 cmds=(cc:gcc make:make pkg-config:pkg-config jq:jq)
 # pkg-config module -> Debian package (the libraries in the Makefile's PKGS)
-mods=()
+mods=(zlib:zlib1g-dev libzstd:libzstd-dev liblz4:liblz4-dev libbrotlidec:libbrotli-dev)
 # files -> Debian package (things without a command or a .pc file)
-files=()
+files=(/usr/include/snappy-c.h:libsnappy-dev)
 if [ "${1:-}" = "--bench" ]; then
   mods+=(json-c:libjson-c-dev jansson:libjansson-dev)
 fi

@@ -1,0 +1,160 @@
+/* vidlake - Apache-2.0 */
+/*
+ * Benchmark: the event decoder against general-purpose JSON parsers, and the
+ * simulator's raw speed. Events come from the simulator (a day of traffic,
+ * fixed seed), are held in memory, and each parser runs over all of them
+ * several times on one thread; the median run is reported.
+ *
+ * The peers (json-c, jansson) only build a DOM: they do not validate the
+ * schema, convert timestamps or check enums, so they do less work than our
+ * decoder. They are built in when pkg-config finds them (`make bench`
+ * installs libjson-c-dev and libjansson-dev).
+ */
+#include "event/event.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#ifdef HAVE_JSONC
+#include <json-c/json.h>
+#endif
+#ifdef HAVE_JANSSON
+#include <jansson.h>
+#endif
+
+#define REPS 5
+
+typedef struct {
+    vl_sv *lines;
+    size_t n;
+    size_t bytes;
+} corpus;
+
+static int cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+typedef size_t (*parse_fn)(const corpus *c); /* returns a checksum */
+
+static double median_secs(parse_fn fn, const corpus *c, size_t *check) {
+    double t[REPS];
+    for (int r = 0; r < REPS; r++) {
+        int64_t t0 = vl_mono_us();
+        *check = fn(c);
+        t[r] = (double)(vl_mono_us() - t0) / 1e6;
+    }
+    qsort(t, REPS, sizeof(double), cmp_double);
+    return t[REPS / 2];
+}
+
+static size_t run_vidlake(const corpus *c) {
+    vl_decoder d;
+    vl_decoder_init(&d);
+    vl_arena a;
+    vl_arena_init(&a, 1 << 16);
+    size_t ok = 0;
+    for (size_t i = 0; i < c->n; i++) {
+        vl_event ev;
+        vl_reject rj;
+        if (vl_decoder_decode(&d, c->lines[i].p, c->lines[i].n, &ev, &a, &rj) == VL_OK) ok++;
+        vl_arena_reset(&a);
+    }
+    vl_arena_destroy(&a);
+    vl_decoder_free(&d);
+    return ok;
+}
+
+#ifdef HAVE_JSONC
+static size_t run_jsonc(const corpus *c) {
+    json_tokener *tok = json_tokener_new();
+    size_t ok = 0;
+    for (size_t i = 0; i < c->n; i++) {
+        json_object *o = json_tokener_parse_ex(tok, c->lines[i].p, (int)c->lines[i].n);
+        if (o) ok++;
+        json_object_put(o);
+        json_tokener_reset(tok);
+    }
+    json_tokener_free(tok);
+    return ok;
+}
+#endif
+
+#ifdef HAVE_JANSSON
+static size_t run_jansson(const corpus *c) {
+    size_t ok = 0;
+    for (size_t i = 0; i < c->n; i++) {
+        json_error_t e;
+        json_t *o = json_loadb(c->lines[i].p, c->lines[i].n, 0, &e);
+        if (o) ok++;
+        json_decref(o);
+    }
+    return ok;
+}
+#endif
+
+int main(int argc, char **argv) {
+    int64_t events = argc > 1 ? atoll(argv[1]) : 300000;
+    vl_sim_config cfg;
+    vl_sim_config_default(&cfg);
+    cfg.events = (uint64_t)events;
+    cfg.seed = 7;
+    vl_sim *sim;
+    vl_error err;
+    if (vl_sim_create(&cfg, &sim, &err) != VL_OK) {
+        fprintf(stderr, "bench: %s\n", err.msg);
+        return 1;
+    }
+    /* simulator speed, no I/O: lines into a buffer that is recycled */
+    vl_buf out;
+    vl_buf_init(&out);
+    vl_buf all;
+    vl_buf_init(&all);
+    int64_t t0 = vl_mono_us();
+    int64_t when;
+    vl_sim_kind kind;
+    size_t n = 0;
+    int rc;
+    while ((rc = vl_sim_next(sim, &out, &when, &kind)) == 1) {
+        n++;
+        if (out.n > (1u << 20)) {
+            if (vl_buf_append(&all, out.p, out.n) != VL_OK) return 1;
+            vl_buf_clear(&out);
+        }
+    }
+    if (rc < 0 || vl_buf_append(&all, out.p, out.n) != VL_OK) return 1;
+    double gsecs = (double)(vl_mono_us() - t0) / 1e6;
+    vl_sim_destroy(sim);
+    printf("generate  vidlake   %8.2f M events/s  %7.0f MB/s   (%zu events in memory, 1 thread)\n",
+           (double)n / gsecs / 1e6, (double)all.n / gsecs / 1e6, n);
+
+    corpus c = {vl_calloc(n, sizeof(vl_sv)), 0, all.n};
+    for (char *p = all.p, *e = all.p + all.n; p < e;) {
+        char *nl = memchr(p, '\n', (size_t)(e - p));
+        if (!nl) break;
+        c.lines[c.n++] = (vl_sv){p, (size_t)(nl - p)};
+        p = nl + 1;
+    }
+    size_t check;
+    double secs = median_secs(run_vidlake, &c, &check);
+    double ours = (double)c.bytes / secs / 1e6;
+    printf("decode    vidlake   %8.0f MB/s  %6.2f M events/s  (%zu of %zu valid; decode + validate, "
+           "median of %d)\n",
+           ours, (double)c.n / secs / 1e6, check, c.n, REPS);
+#ifdef HAVE_JSONC
+    secs = median_secs(run_jsonc, &c, &check);
+    printf("decode    json-c    %8.0f MB/s  %6.2f M events/s  (DOM parse only)  vidlake is %.1fx faster\n",
+           (double)c.bytes / secs / 1e6, (double)c.n / secs / 1e6,
+           ours / ((double)c.bytes / secs / 1e6));
+#endif
+#ifdef HAVE_JANSSON
+    secs = median_secs(run_jansson, &c, &check);
+    printf("decode    jansson   %8.0f MB/s  %6.2f M events/s  (DOM parse only)  vidlake is %.1fx faster\n",
+           (double)c.bytes / secs / 1e6, (double)c.n / secs / 1e6,
+           ours / ((double)c.bytes / secs / 1e6));
+#endif
+    vl_free(c.lines);
+    vl_buf_free(&all);
+    vl_buf_free(&out);
+    return 0;
+}

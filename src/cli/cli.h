@@ -1,0 +1,45 @@
+/* vidlake - Apache-2.0 */
+/*
+ * cli: the `vidlake` command. main.c dispatches to one vl_cmd_<name> per
+ * sub-command (one file each); this header also holds the small option
+ * parser they share. Commands print results to stdout, errors to stderr
+ * ("vidlake <cmd>: ..."), and return the process exit status: 0 success,
+ * 1 the command ran and found a problem (invalid events, ...), 2 usage or
+ * I/O errors.
+ */
+#ifndef VL_CLI_H
+#define VL_CLI_H
+
+#include "core/core.h"
+#include "event/event.h"
+
+int vl_cmd_generate(int argc, char **argv);
+int vl_cmd_validate(int argc, char **argv);
+int vl_cmd_demo(int argc, char **argv);
+
+/* A long option: "--name VALUE" or "--name=VALUE" (has_arg), or "--name". */
+typedef struct vl_opt {
+    const char *name;
+    bool has_arg;
+} vl_opt;
+
+/*
+ * Walks argv like getopt_long, without global state. Returns the index of
+ * the matched option in opts and sets *val (NULL for flags); returns -1 at
+ * the end; -2 for a positional argument (*val = it); -3 on an error (unknown
+ * option or missing value), after printing it as "vidlake CMD: ...".
+ * "--help"/"-h" return -4.
+ */
+typedef struct vl_optparse {
+    int argc, i;
+    char **argv;
+    const char *cmd;
+} vl_optparse;
+
+void vl_optparse_init(vl_optparse *p, const char *cmd, int argc, char **argv);
+int vl_optparse_next(vl_optparse *p, const vl_opt *opts, const char **val);
+
+/* Prints "vidlake CMD: message" to stderr. */
+void vl_cli_err(const char *cmd, const char *fmt, ...) VL_PRINTF(2, 3);
+
+#endif /* VL_CLI_H */

@@ -1,0 +1,110 @@
+/* vidlake - Apache-2.0 */
+/*
+ * vidlake: entry point. Dispatches to the sub-commands and holds the shared
+ * option parser.
+ */
+#include "cli.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+    const char *name;
+    int (*fn)(int argc, char **argv);
+    const char *summary;
+} command;
+
+static const command commands[] = {
+    {"generate", vl_cmd_generate, "simulate viewers and write their events as NDJSON"},
+    {"validate", vl_cmd_validate, "check NDJSON events; count valid ones by type, rejects by reason"},
+    {"demo", vl_cmd_demo, "simulate a day of traffic through the embedded pipeline and summarise it"},
+};
+
+static void usage(FILE *f) {
+    fprintf(f,
+            "vidlake %s - real-time video analytics lakehouse\n\n"
+            "usage: vidlake <command> [options]   (vidlake <command> --help for its options)\n\n"
+            "commands:\n",
+            VL_VERSION);
+    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+        fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+    fprintf(f, "\nenvironment: VIDLAKE_LOG=debug|info|warn|error|off, VIDLAKE_LOG_FORMAT=text|json,\n"
+               "             VIDLAKE_PROGRESS=0 hides progress bars\n");
+}
+
+void vl_cli_err(const char *cmd, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "vidlake %s: ", cmd);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
+void vl_optparse_init(vl_optparse *p, const char *cmd, int argc, char **argv) {
+    p->argc = argc;
+    p->argv = argv;
+    p->i = 1; /* argv[0] is the sub-command */
+    p->cmd = cmd;
+}
+
+int vl_optparse_next(vl_optparse *p, const vl_opt *opts, const char **val) {
+    *val = NULL;
+    if (p->i >= p->argc) return -1;
+    const char *a = p->argv[p->i++];
+    if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) return -4;
+    if (strcmp(a, "-") == 0 || a[0] != '-') {
+        *val = a;
+        return -2;
+    }
+    if (a[0] == '-' && a[1] != '-') {
+        vl_cli_err(p->cmd, "unknown option '%s' (options are long: --name)", a);
+        return -3;
+    }
+    const char *name = a + 2;
+    const char *eq = strchr(name, '=');
+    size_t nlen = eq ? (size_t)(eq - name) : strlen(name);
+    for (int k = 0; opts[k].name; k++) {
+        if (strlen(opts[k].name) != nlen || strncmp(opts[k].name, name, nlen) != 0) continue;
+        if (!opts[k].has_arg) {
+            if (eq) {
+                vl_cli_err(p->cmd, "option --%s takes no value", opts[k].name);
+                return -3;
+            }
+            return k;
+        }
+        if (eq) {
+            *val = eq + 1;
+        } else if (p->i < p->argc) {
+            *val = p->argv[p->i++];
+        } else {
+            vl_cli_err(p->cmd, "option --%s needs a value", opts[k].name);
+            return -3;
+        }
+        return k;
+    }
+    vl_cli_err(p->cmd, "unknown option '%s' (see vidlake %s --help)", a, p->cmd);
+    return -3;
+}
+
+int main(int argc, char **argv) {
+    vl_log_init_from_env();
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+        strcmp(argv[1], "help") == 0) {
+        usage(stdout);
+        return 0;
+    }
+    if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0) {
+        printf("vidlake %s\n", VL_VERSION);
+        return 0;
+    }
+    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+        if (strcmp(argv[1], commands[i].name) == 0) return commands[i].fn(argc - 1, argv + 1);
+    fprintf(stderr, "vidlake: unknown command '%s'\n\n", argv[1]);
+    usage(stderr);
+    return 2;
+}
