@@ -112,14 +112,29 @@ int vl_parse_double(const char *s, double *out, vl_error *err) {
     return VL_OK;
 }
 
+/* Two digits per division, from a 200-byte table of "00".."99". */
+static const char digit_pairs[201] =
+    "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+    "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+    "8081828384858687888990919293949596979899";
+
 size_t vl_fmt_u64(char *p, uint64_t v) {
     char tmp[20];
-    size_t n = 0;
-    do {
-        tmp[n++] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    for (size_t i = 0; i < n; i++) p[i] = tmp[n - 1 - i];
+    char *e = tmp + sizeof(tmp), *o = e;
+    while (v >= 100) {
+        unsigned r = (unsigned)(v % 100);
+        v /= 100;
+        o -= 2;
+        memcpy(o, digit_pairs + 2 * r, 2);
+    }
+    if (v >= 10) {
+        o -= 2;
+        memcpy(o, digit_pairs + 2 * v, 2);
+    } else {
+        *--o = (char)('0' + v);
+    }
+    size_t n = (size_t)(e - o);
+    memcpy(p, o, n);
     return n;
 }
 

@@ -142,11 +142,19 @@ size_t vl_date_format(char *o, int64_t days) {
 }
 
 size_t vl_ts_format(char *o, int64_t us) {
+    /* Consecutive timestamps nearly always share a day: keep the last date
+     * per thread instead of converting the calendar every time. */
+    static _Thread_local int64_t cached_day = INT64_MIN;
+    static _Thread_local char cached_date[10];
     int64_t day = vl_ts_day(us);
     int64_t rem = us - day * VL_US_PER_DAY; /* [0, 86400e6) */
     unsigned secs = (unsigned)(rem / VL_US_PER_SEC);
     unsigned frac = (unsigned)(rem % VL_US_PER_SEC);
-    vl_date_format(o, day);
+    if (day != cached_day) {
+        vl_date_format(cached_date, day);
+        cached_day = day;
+    }
+    memcpy(o, cached_date, 10);
     o[10] = 'T';
     put2(o + 11, secs / 3600);
     o[13] = ':';
