@@ -345,6 +345,10 @@ void vl_sim_destroy(vl_sim *s); /* accepts NULL */
  *         or -VL_ENOMEM.
  */
 int vl_sim_next(vl_sim *s, vl_buf *out, int64_t *deliver_us, vl_sim_kind *kind);
+/** @brief Stops making fresh events: later vl_sim_next calls return the
+ *  lines still held back (late events, duplicates), then 0, so that the
+ *  truth covers exactly what was produced. For interrupted real-time runs. */
+void vl_sim_stop(vl_sim *s);
 /** @brief Writes the ground truth of everything produced so far as JSON. */
 int vl_sim_write_truth(vl_sim *s, FILE *f, vl_error *err) VL_MUST_CHECK;
 

@@ -71,7 +71,7 @@ extern const int vl_sim__n_rungs;
 extern const sim_str vl_sim__os_names[];
 extern const sim_str vl_sim__app_versions[];
 extern const int vl_sim__n_app_versions;
-extern const double vl_sim__hour_weight[24]; /* viewing by local hour, mean 1 */
+extern const double vl_sim__hour_weight[24]; /* relative viewing by local hour */
 
 /* --------------------------------------------------------------- users */
 
@@ -123,8 +123,6 @@ int vl_sim__world_build(sim_world *w, uint32_t users, uint32_t days, bool churn,
                         uint64_t seed) VL_MUST_CHECK;
 void vl_sim__world_free(sim_world *w);
 uint32_t vl_sim__alias_draw(const sim_alias *a, vl_rng *r);
-/** @return the mean of hour weights over the users' countries at UTC time t. */
-double vl_sim__diurnal_factor(int64_t t);
 /** @return an index drawn from cdf[0..n) (increasing, last = 1). */
 int vl_sim__pick(const double *cdf, int n, double u);
 

@@ -126,10 +126,9 @@ const int vl_sim__n_app_versions = 5;
 static const double app_cdf[] = {0.60, 0.80, 0.90, 0.96, 1.0};
 
 /* Viewing by local hour: a trough at 3-5 am, a lunch bump and an evening
- * peak at 20-22 h. Relative weights (mean 85.6 / 24). */
+ * peak at 20-22 h. Relative weights. */
 const double vl_sim__hour_weight[24] = {3.0, 1.8, 1.0, 0.6, 0.5, 0.6, 1.2, 2.0, 2.4, 2.4, 2.5, 2.8,
                                         3.4, 3.3, 3.0, 3.1, 3.6, 4.5, 5.8, 7.5, 9.0, 9.2, 7.4, 5.0};
-#define HOUR_WEIGHT_MEAN (85.6 / 24.0)
 
 /* Device type mix per profile, in VL_DT_* order (tv mobile tablet desktop console other). */
 static const double device_mix[SIM_PROFILE_COUNT][VL_DT_COUNT] = {
@@ -176,23 +175,6 @@ static int pick_weights(vl_rng *r, const double *w, int n) {
         u -= w[i];
     }
     return n - 1;
-}
-
-double vl_sim__diurnal_factor(int64_t t) {
-    double wsum = 0, sum = 0;
-    for (int c = 0; c < vl_sim__n_countries; c++) {
-        const sim_country *co = &vl_sim__countries[c];
-        double f = 0;
-        for (int k = 0; k < co->n_regions; k++) {
-            int64_t local = t + (int64_t)vl_sim__regions[co->region0 + k].utc_off_min * SIM_MIN;
-            int64_t h = (local / SIM_HOUR) % 24;
-            if (h < 0) h += 24;
-            f += vl_sim__hour_weight[h] / HOUR_WEIGHT_MEAN;
-        }
-        sum += co->weight * f / co->n_regions;
-        wsum += co->weight;
-    }
-    return sum / wsum;
 }
 
 /* ------------------------------------------------------------ alias table */
@@ -267,35 +249,35 @@ static int catalog_build(sim_world *w, uint32_t n, vl_rng *r) {
         goto done;
     }
     w->n_content = n;
+    /* long form: 35% movies, 4% live events, the rest seasons of episodes */
     uint32_t n_long = n * 3 / 5, i = 0, series = 0, movies = 0, lives = 0, shorts = 0, trailers = 0;
-    while (i < n_long) {
+    uint32_t n_movies = n_long * 35 / 100, n_live = n_long * 4 / 100;
+    for (; i < n_movies; i++) {
         sim_content *c = &w->content[i];
-        double u = vl_rng_unif(r);
-        if (u < 0.35) {
-            c->type = VL_CT_MOVIE;
-            c->dur_ms = clamp64((int64_t)((112 + 16 * vl_rng_normal(r)) * 60000), 80 * 60000, 150 * 60000);
-            c->id_n = (uint8_t)snprintf(c->id, sizeof(c->id), "mov-%06u", ++movies);
-            c->next = UINT32_MAX;
-            i++;
-        } else if (u < 0.39) {
-            c->type = VL_CT_LIVE;
-            c->dur_ms = (int64_t)(2 + vl_rng_below(r, 7)) * 30 * 60000; /* 1 h .. 4 h */
-            c->id_n = (uint8_t)snprintf(c->id, sizeof(c->id), "live-%05u", ++lives);
-            c->next = UINT32_MAX;
-            i++;
-        } else {
-            /* a season: 6..24 episodes of about the same length */
-            static const int lens[] = {22, 30, 45, 55};
-            int base = lens[vl_rng_below(r, 4)];
-            uint32_t eps = 6 + (uint32_t)vl_rng_below(r, 19);
-            series++;
-            for (uint32_t e = 1; e <= eps && i < n_long; e++, i++) {
-                c = &w->content[i];
-                c->type = VL_CT_EPISODE;
-                c->dur_ms = clamp64((int64_t)((base + 2.5 * vl_rng_normal(r)) * 60000), 20 * 60000, 60 * 60000);
-                c->id_n = (uint8_t)snprintf(c->id, sizeof(c->id), "ep-%05u-%02u", series, e);
-                c->next = e < eps && i + 1 < n_long ? i + 1 : UINT32_MAX;
-            }
+        c->type = VL_CT_MOVIE;
+        c->dur_ms = clamp64((int64_t)((112 + 16 * vl_rng_normal(r)) * 60000), 80 * 60000, 150 * 60000);
+        c->id_n = (uint8_t)snprintf(c->id, sizeof(c->id), "mov-%06u", ++movies);
+        c->next = UINT32_MAX;
+    }
+    for (; i < n_movies + n_live; i++) {
+        sim_content *c = &w->content[i];
+        c->type = VL_CT_LIVE;
+        c->dur_ms = (int64_t)(2 + vl_rng_below(r, 7)) * 30 * 60000; /* 1 h .. 4 h */
+        c->id_n = (uint8_t)snprintf(c->id, sizeof(c->id), "live-%05u", ++lives);
+        c->next = UINT32_MAX;
+    }
+    while (i < n_long) {
+        /* a season: 6..24 episodes of about the same length */
+        static const int lens[] = {22, 30, 45, 55};
+        int base = lens[vl_rng_below(r, 4)];
+        uint32_t eps = 6 + (uint32_t)vl_rng_below(r, 19);
+        series++;
+        for (uint32_t e = 1; e <= eps && i < n_long; e++, i++) {
+            sim_content *c = &w->content[i];
+            c->type = VL_CT_EPISODE;
+            c->dur_ms = clamp64((int64_t)((base + 2.5 * vl_rng_normal(r)) * 60000), 20 * 60000, 60 * 60000);
+            c->id_n = (uint8_t)snprintf(c->id, sizeof(c->id), "ep-%05u-%02u", series, e);
+            c->next = e < eps && i + 1 < n_long ? i + 1 : UINT32_MAX;
         }
     }
     for (; i < n; i++) {
