@@ -25,7 +25,9 @@ check_eq "valid count equals the truth's" "$(jq .valid "$v")" "$(jq .valid "$t")
 check_eq "valid by type equals the truth's" "$(jq -S -c .by_type "$v")" "$(jq -S -c .by_type "$t")"
 check_eq "rejects by reason equal the truth's" "$(jq -S -c .by_reason "$v")" "$(jq -S -c .by_reason "$t")"
 check "several kinds of reject occur" test "$(jq '.by_reason | length' "$t")" -ge 8
-check_eq "the truth covers two days" "$(jq '.by_day | length' "$t")" 2
+check_eq "the truth starts with the two days asked for" "$(jq -c '.by_day | keys | .[0:2]' "$t")" '["2024-05-01","2024-05-02"]'
+check "the two days hold nearly all events (the audience is sized to the period)" \
+  test "$(jq '.by_day as $d | ([$d["2024-05-01","2024-05-02"].valid] | add) * 100 / ([$d[].valid] | add) | floor' "$t")" -ge 90
 check "duplicates are counted" test "$(jq .duplicates "$t")" -gt 2000
 check "views have ground truth" test "$(jq '.views | length' "$t")" -gt 1000
 check_eq "started views have a startup time, others none" \
