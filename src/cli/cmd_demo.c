@@ -30,9 +30,10 @@ static int by_count_desc(const void *a, const void *b) {
 static void print_mix(const char *title, named_count *items, size_t n, uint64_t total, size_t top) {
     qsort(items, n, sizeof(*items), by_count_desc);
     printf("%-13s", title);
-    for (size_t i = 0; i < n && i < top && items[i].n; i++)
-        printf("%s %s %.1f%%", i ? "," : "", items[i].name,
-               total ? 100.0 * (double)items[i].n / (double)total : 0.0);
+    for (size_t i = 0; i < n && i < top && items[i].n; i++) {
+        double pct = total ? 100.0 * (double)items[i].n / (double)total : 0.0;
+        printf("%s %s %.*f%%", i ? "," : "", items[i].name, pct < 0.1 ? 3 : 1, pct);
+    }
     printf("\n");
 }
 
