@@ -107,7 +107,7 @@ $(foreach f,$(FUZZ_SRC),$(eval $(call fuzz_rule,$(f))))
 
 # Benchmarks may compare against peer libraries; each is built in only when
 # pkg-config finds it (HAVE_<NAME>), and `make bench` installs them.
-BENCH_PEERS := json-c:JSONC jansson:JANSSON
+BENCH_PEERS := json-c:JSONC
 BENCH_FOUND := $(foreach p,$(BENCH_PEERS),$(if $(shell pkg-config --exists $(firstword $(subst :, ,$(p))) 2>/dev/null && echo y),$(p)))
 BENCH_CFLAGS := $(foreach p,$(BENCH_FOUND),-DHAVE_$(lastword $(subst :, ,$(p))) $(shell pkg-config --cflags $(firstword $(subst :, ,$(p)))))
 BENCH_LIBS := $(foreach p,$(BENCH_FOUND),$(shell pkg-config --libs $(firstword $(subst :, ,$(p)))))

@@ -24,7 +24,7 @@ median_secs() {
 }
 
 echo "== event decoder vs general-purpose JSON parsers; simulator (in memory, 1 thread)"
-"$B"/bench/bench_decode 300000
+"$B"/bench/bench_decode 1000000
 
 echo
 echo "== whole process: vidlake generate --events 5000000 --seed 1 > /dev/null"

@@ -13,7 +13,7 @@ mods=(zlib:zlib1g-dev libzstd:libzstd-dev liblz4:liblz4-dev libbrotlidec:libbrot
 # files -> Debian package (things without a command or a .pc file)
 files=(/usr/include/snappy-c.h:libsnappy-dev)
 if [ "${1:-}" = "--bench" ]; then
-  mods+=(json-c:libjson-c-dev jansson:libjansson-dev)
+  mods+=(json-c:libjson-c-dev)
 fi
 if [ "${1:-}" = "--fuzz" ]; then
   cmds+=(clang:clang)
