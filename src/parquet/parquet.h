@@ -376,6 +376,42 @@ int vl_pq_rows_write(vl_pq_reader *r, uint32_t rg, const bool *fields, int forma
                      int64_t limit, vl_pq_row_sink sink, void *ctx, int64_t *written,
                      vl_error *err) VL_MUST_CHECK;
 
+
+/* =============================================================== pruning */
+
+/* A comparison against a column, for skipping row groups by statistics. */
+typedef enum vl_pq_op {
+    VL_PQ_OP_EQ,
+    VL_PQ_OP_LT,
+    VL_PQ_OP_LE,
+    VL_PQ_OP_GT,
+    VL_PQ_OP_GE,
+    VL_PQ_OP_IS_NULL,
+    VL_PQ_OP_IS_NOT_NULL,
+} vl_pq_op;
+
+/* A literal in the column's physical representation: INT32/INT64 columns
+ * take i (in the column's own unit, e.g. milliseconds for a
+ * TIMESTAMP(MILLIS)), FLOAT/DOUBLE take d, BYTE_ARRAY/FIXED_LEN_BYTE_ARRAY
+ * take s, BOOLEAN takes i (0/1). */
+typedef struct vl_pq_literal {
+    int64_t i;
+    double d;
+    vl_sv s;
+} vl_pq_literal;
+
+/**
+ * @brief False only when row group rg's statistics for leaf prove that no
+ * row satisfies `leaf op lit`; true when some row may (or when there are no
+ * usable statistics). Uses min_value/max_value, and the deprecated min/max
+ * only for types whose old sort order was right (signed integers, floats);
+ * ignores NaN bounds; compares unsigned INTEGER columns as unsigned and
+ * byte arrays as unsigned bytes; treats inexact (truncated) bounds as bounds.
+ * Decimals stored as bytes and INT96 are never pruned.
+ */
+bool vl_pq_rg_may_match(const vl_pq_reader *r, uint32_t rg, uint32_t leaf, vl_pq_op op,
+                        const vl_pq_literal *lit);
+
 /* ================================================================ writing */
 
 typedef struct vl_pq_writer_opts {
