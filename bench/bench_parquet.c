@@ -2,6 +2,7 @@
 /*
  * Benchmark: the Parquet writer and reader on a table shaped like our
  * events. Usage: bench_parquet ROWS OUT.parquet [READ.parquet ...]
+ *            or: bench_parquet --scan FILE.parquet ...
  *
  * The rows come from the simulator (decoded into columns before timing
  * starts): unique event ids, low-cardinality strings (event type, device,
@@ -109,8 +110,13 @@ static void scan(const char *path) {
 
 int main(int argc, char **argv) {
     if (argc < 3) {
-        fprintf(stderr, "usage: bench_parquet ROWS OUT.parquet [READ.parquet ...]\n");
+        fprintf(stderr, "usage: bench_parquet ROWS OUT.parquet [READ.parquet ...]\n"
+                        "       bench_parquet --scan FILE.parquet ...\n");
         return 2;
+    }
+    if (strcmp(argv[1], "--scan") == 0) {
+        for (int i = 2; i < argc; i++) scan(argv[i]);
+        return 0;
     }
     size_t rows = (size_t)atoll(argv[1]);
     vl_error err;

@@ -37,3 +37,27 @@ echo "== whole process: vidlake validate of 2,000,000 generated events (1% inval
 bytes=$(stat -c %s "$tmp/events.ndjson")
 s=$(median_secs "$V" validate "$tmp/events.ndjson" --show 0)
 awk -v s="$s" -v b="$bytes" 'BEGIN { printf "validate  %.2f s  %.0f MB/s  %.2f M events/s\n", s, b / s / 1e6, 2 / s }'
+
+rows=${VIDLAKE_BENCH_ROWS:-10000000}
+echo
+echo "== Parquet: $rows event-shaped rows, zstd, one thread; vidlake and DuckDB in the same run"
+if ! node -e "require.resolve('@duckdb/node-api')" >/dev/null 2>&1; then
+  echo "skipped: the DuckDB peer is not installed (npm ci)"
+  exit 0
+fi
+"$B"/bench/bench_parquet "$rows" "$tmp/vidlake.parquet" | tee "$tmp/v.txt"
+node bench/duckdb_parquet.mjs "$tmp/vidlake.parquet" "$tmp/duckdb.parquet" | tee "$tmp/d.txt"
+"$B"/bench/bench_parquet --scan "$tmp/duckdb.parquet" | tee -a "$tmp/v.txt"
+# field 3 of each line is seconds, field 8 of a write line its bytes
+get() { awk -v k="$2" -v f="$3" '$1 == k && $2 == f { print $3 }' "$1"; }
+size() { awk -v f="$2" '$1 == "write" && $2 == f { print $8 }' "$1"; }
+vw=$(get "$tmp/v.txt" write "$tmp/vidlake.parquet"); dw=$(get "$tmp/d.txt" write "$tmp/duckdb.parquet")
+vs=$(size "$tmp/v.txt" "$tmp/vidlake.parquet"); ds=$(size "$tmp/d.txt" "$tmp/duckdb.parquet")
+vrv=$(get "$tmp/v.txt" read "$tmp/vidlake.parquet"); drv=$(get "$tmp/d.txt" read "$tmp/vidlake.parquet")
+vrd=$(get "$tmp/v.txt" read "$tmp/duckdb.parquet"); drd=$(get "$tmp/d.txt" read "$tmp/duckdb.parquet")
+awk -v vw="$vw" -v dw="$dw" -v vs="$vs" -v ds="$ds" -v vrv="$vrv" -v drv="$drv" -v vrd="$vrd" -v drd="$drd" 'BEGIN {
+  printf "summary: write  vidlake %.2f s, DuckDB %.2f s: vidlake %.2fx as fast\n", vw, dw, dw / vw
+  printf "         size   vidlake %.1f MB, DuckDB %.1f MB: vidlake %.3f of DuckDB\n", vs / 1e6, ds / 1e6, vs / ds
+  printf "         read of vidlake file  vidlake %.2f s, DuckDB %.2f s: vidlake %.2fx as fast\n", vrv, drv, drv / vrv
+  printf "         read of DuckDB file   vidlake %.2f s, DuckDB %.2f s: vidlake %.2fx as fast\n", vrd, drd, drd / vrd
+}'
