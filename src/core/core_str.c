@@ -8,6 +8,7 @@
 #include "core.h"
 
 #include <errno.h>
+#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -159,7 +160,10 @@ size_t vl_fmt_double(char *p, double v) {
     }
     char tmp[40];
     int n = 0;
-    for (int prec = 15; prec <= 17; prec++) {
+    /* subnormals carry fewer significant bits, so the argument above does
+     * not hold for them: search every precision */
+    int from = fabs(v) < DBL_MIN && v != 0 ? 1 : 15;
+    for (int prec = from; prec <= 17; prec++) {
         n = snprintf(tmp, sizeof(tmp), "%.*g", prec, v);
         if (strtod(tmp, NULL) == v) break;
     }

@@ -109,6 +109,10 @@ static void t_numbers(vl_test *t) {
         buf[n] = '\0';
         CHECKF(t, strtod(buf, NULL) == ds[i], "%s", buf);
     }
+    buf[vl_fmt_double(buf, 5e-324)] = '\0';
+    CHECK_EQ_STR(t, buf, "5e-324"); /* subnormals are shortest too */
+    buf[vl_fmt_double(buf, 1e-310)] = '\0';
+    CHECK_EQ_STR(t, buf, "1e-310");
     buf[vl_fmt_double(buf, 0.1)] = '\0';
     CHECK_EQ_STR(t, buf, "0.1");
     buf[vl_fmt_double(buf, -INFINITY)] = '\0';
