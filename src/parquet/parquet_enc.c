@@ -839,7 +839,10 @@ int vl_pq_delta_dec_init(vl_pq_delta_dec *d, const uint8_t *p, size_t n, int int
         return vl_error_set(err, VL_EINVAL, DBP ": integer width %d is not 32 or 64", int_bits);
     d->start = d->p = p;
     d->end = p + n;
-    d->max_bw = int_bits;
+    /* INT32 streams too may use up to 64 bits: DuckDB computes INT32 deltas
+     * in 64-bit arithmetic, so its deltas can need 33 bits. Decoding works
+     * in uint64 and keeps the low 32 bits, which is the same value. */
+    d->max_bw = 64;
     uint64_t bs, mbc, total, first;
     VL_RETURN_IF_ERR(dbp_uleb(d, &bs, "block size", err));
     VL_RETURN_IF_ERR(dbp_uleb(d, &mbc, "miniblock count", err));

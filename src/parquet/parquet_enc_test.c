@@ -373,10 +373,18 @@ static void t_delta_spec_bytes(vl_test *t) {
     junk[7] = junk[8] = junk[9] = 0xEE;
     CHECK(t, vl_pq_delta_decode_i32(junk, sizeof(junk), g32, 8, &used, &err) == VL_OK);
     CHECK(t, memcmp(g32, v2, sizeof(v2)) == 0 && used == sizeof(w2));
-    /* ... but not a used miniblock wider than the type */
-    junk[6] = 33;
+    /* ... but not a used miniblock wider than 64 bits */
+    junk[6] = 65;
     CHECK(t, vl_pq_delta_decode_i32(junk, sizeof(junk), g32, 8, &used, &err) == VL_ECORRUPT);
     CHECKF(t, strstr(err.msg, "DELTA_BINARY_PACKED") != NULL, "%s", err.msg);
+    /* INT32 deltas computed in 64 bits (33-bit widths, as DuckDB writes)
+     * decode to the same 32-bit values */
+    const int64_t wide[] = {INT32_MIN, INT32_MAX, INT32_MIN, 0, INT32_MAX};
+    vl_buf_clear(&b);
+    REQUIRE(t, vl_pq_delta_encode_i64(wide, 5, &b, &err) == VL_OK);
+    int32_t g5[5];
+    CHECKF(t, vl_pq_delta_decode_i32((const uint8_t *)b.p, b.n, g5, 5, NULL, &err) == VL_OK, "%s", err.msg);
+    for (int i = 0; i < 5; i++) CHECK_EQ_INT(t, g5[i], (int32_t)wide[i]);
     /* fewer values than asked for */
     CHECK(t, vl_pq_delta_decode_i32(w2, sizeof(w2), g32, 9, NULL, &err) == VL_ECORRUPT);
     /* bad headers: block size 8 (the spec's toy size), miniblocks not x32 */
