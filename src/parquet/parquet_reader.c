@@ -13,7 +13,8 @@
  *
  * Limits that keep hostile files from making us allocate what the file
  * cannot justify: a page may not claim more level entries than
- * max(1M, 8 x its uncompressed size); a dictionary no more entries than its
+ * max(1M, 8 x its uncompressed size), and the pages of a chunk no more
+ * than the footer's num_values for it; a dictionary no more entries than its
  * bytes allow; the footer's arena is capped at 256 x its size.
  */
 #include "parquet_enc.h"
@@ -391,6 +392,11 @@ static int decode_values(chunk *c, size_t off, int32_t enc, const uint8_t *p, si
         if (leaf->physical == VL_PQ_T_BOOLEAN || leaf->physical == VL_PQ_T_BYTE_ARRAY)
             return chunk_err(c, VL_ECORRUPT, off, "BYTE_STREAM_SPLIT for a %s column",
                              vl_pq_type_name(leaf->physical));
+        if (nv > n / fw) {
+            rc = vl_error_set(c->err, VL_ECORRUPT, "%zu values of %zu bytes need more than %zu",
+                              nv, fw, n);
+            break;
+        }
         if (sv) {
             uint8_t *raw = vl_arena_alloc(c->a, nv * fw + 1);
             if (!raw) return chunk_err(c, VL_ENOMEM, off, "no memory");
@@ -450,7 +456,7 @@ static int decode_levels(chunk *c, size_t off, int32_t enc, int max, const uint8
         return chunk_err(c, rc, off, "levels: %s", msg);
     }
     for (size_t i = 0; i < count; i++)
-        if (dst[i] > max) return chunk_err(c, VL_ECORRUPT, off, "level %d above the maximum %d", dst[i], max);
+        if (dst[i] < 0 || dst[i] > max) return chunk_err(c, VL_ECORRUPT, off, "level %d above the maximum %d", dst[i], max);
     return VL_OK;
 }
 
@@ -530,6 +536,9 @@ int vl_pq_read_column(vl_pq_reader *r, uint32_t rg, uint32_t leaf, vl_arena *a, 
     if (!cc->has_meta) return chunk_err(&c, VL_ECORRUPT, 0, "the column chunk has no metadata");
     const vl_pq_column_meta *m = &cc->meta;
     c.codec = m->codec;
+    /* an empty row group: writers put anything in its offsets (0 included,
+     * column_chunk_key_value_metadata.parquet), so do not look at them */
+    if (m->num_values == 0 && r->meta.row_groups[rg].num_rows == 0) return VL_OK;
     int64_t start = m->data_page_offset;
     if (m->has_dictionary_page_offset && m->dictionary_page_offset > 0 &&
         m->dictionary_page_offset < start)
@@ -553,6 +562,7 @@ int vl_pq_read_column(vl_pq_reader *r, uint32_t rg, uint32_t leaf, vl_arena *a, 
         if ((size_t)h.compressed_page_size > (size_t)(c.end - q) - used)
             return chunk_err(&c, VL_ECORRUPT, off, "page of %d bytes runs past the chunk",
                              h.compressed_page_size);
+        if (h.uncompressed_page_size < 0) return chunk_err(&c, VL_ECORRUPT, off, "negative page size");
         if (h.type == VL_PQ_PAGE_DATA || h.type == VL_PQ_PAGE_DATA_V2) {
             int32_t nvals = h.type == VL_PQ_PAGE_DATA ? h.data.num_values : h.data_v2.num_values;
             size_t lim = (size_t)h.uncompressed_page_size * 8;
@@ -564,6 +574,13 @@ int vl_pq_read_column(vl_pq_reader *r, uint32_t rg, uint32_t leaf, vl_arena *a, 
         }
         q += used + (size_t)h.compressed_page_size;
     }
+    /* the footer's count is what other readers stop at (Arrow, parquet-mr);
+     * pages that claim more are corrupt, and refusing them bounds what a
+     * hostile chunk makes us allocate by what its footer admits to */
+    if (m->num_values < 0 || total > (uint64_t)m->num_values)
+        return chunk_err(&c, VL_ECORRUPT, (size_t)start,
+                         "the pages hold %zu values, the column chunk's metadata says %lld", total,
+                         (long long)m->num_values);
     c.cap_levels = total;
     size_t w = value_width(c.leaf);
     if (c.leaf->max_def > 0 && !(out->def = vl_arena_alloc(a, total * sizeof(int16_t) + 1)))

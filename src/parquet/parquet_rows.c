@@ -19,6 +19,7 @@
 #include "parquet_enc.h"
 #include "parquet_meta.h"
 
+#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -101,28 +102,32 @@ static int put_base64(rows *R, const uint8_t *p, size_t n) {
     return VL_OK;
 }
 
-/* A timestamp in microseconds; years outside 0000..9999 use the ISO 8601
- * expanded form (+YYYYYY). */
-static int put_ts(rows *R, int64_t us, bool utc) {
-    char tmp[48];
-    size_t n;
-    int64_t day = vl_ts_day(us);
+/* A timestamp of v units (VL_PQ_UNIT_*; anything else is read as micros)
+ * since the epoch, with microsecond precision (nanoseconds are floored).
+ * Split into days and time of day first, so that no int64 value overflows.
+ * Years outside 0000..9999 use the ISO 8601 expanded form (+YYYYYY). */
+static int put_ts(rows *R, int64_t v, int32_t unit, bool utc) {
+    int64_t per_day = unit == VL_PQ_UNIT_MILLIS ? INT64_C(86400000)
+                      : unit == VL_PQ_UNIT_NANOS ? INT64_C(86400000000000)
+                                                 : VL_US_PER_DAY;
+    int64_t rem = v % per_day, day = v / per_day;
+    if (rem < 0) {
+        rem += per_day;
+        day--;
+    }
+    if (unit == VL_PQ_UNIT_MILLIS) rem *= 1000;
+    else if (unit == VL_PQ_UNIT_NANOS) rem /= 1000;
     int64_t y;
     unsigned m, d;
     vl_civil_from_days(day, &y, &m, &d);
-    if (y >= 0 && y <= 9999) {
-        n = vl_ts_format(tmp, us);
-    } else {
-        int64_t rem = us - day * VL_US_PER_DAY;
-        unsigned secs = (unsigned)(rem / VL_US_PER_SEC);
-        n = (size_t)snprintf(tmp, sizeof(tmp), "%+07lld-%02u-%02uT%02u:%02u:%02u.%06uZ", (long long)y, m,
-                             d, secs / 3600, secs / 60 % 60, secs % 60,
-                             (unsigned)(rem % VL_US_PER_SEC));
-    }
-    if (!utc) n--; /* local time: no 'Z' */
-    VL_RETURN_IF_ERR(PUTS(R, "\""));
-    VL_RETURN_IF_ERR(put(R, tmp, n));
-    return PUTS(R, "\"");
+    unsigned secs = (unsigned)(rem / VL_US_PER_SEC);
+    char tmp[64];
+    int n = snprintf(tmp, sizeof(tmp),
+                     y >= 0 && y <= 9999 ? "\"%04lld-%02u-%02uT%02u:%02u:%02u.%06u%s\""
+                                         : "\"%+07lld-%02u-%02uT%02u:%02u:%02u.%06u%s\"",
+                     (long long)y, m, d, secs / 3600, secs / 60 % 60, secs % 60,
+                     (unsigned)(rem % VL_US_PER_SEC), utc ? "Z" : ""); /* local time: no 'Z' */
+    return put(R, tmp, (size_t)n);
 }
 
 static int put_time(rows *R, int64_t us) {
@@ -202,7 +207,9 @@ static int put_float(rows *R, float v) {
     if (isnan(v) || isinf(v)) return put_double(R, (double)v);
     char tmp[32];
     int n = 0;
-    for (int prec = 6; prec <= 9; prec++) {
+    /* %.6g is shortest whenever six digits suffice, except for subnormals,
+     * which carry fewer significant bits: search every precision for them */
+    for (int prec = fabsf(v) < FLT_MIN && v != 0 ? 1 : 6; prec <= 9; prec++) {
         n = snprintf(tmp, sizeof(tmp), "%.*g", prec, (double)v);
         if (strtof(tmp, NULL) == v) break;
     }
@@ -224,10 +231,35 @@ static int put_string(rows *R, const char *s, size_t n) {
     return VL_OK;
 }
 
-static int64_t to_us(int64_t v, int32_t unit) {
-    if (unit == VL_PQ_UNIT_MILLIS) return v * 1000;
+/* A TIME of v units in microseconds (TIME values lie within a day; others
+ * are garbage, saturated rather than overflowed). */
+static int64_t time_us(int64_t v, int32_t unit) {
+    if (unit == VL_PQ_UNIT_MILLIS)
+        return v > INT64_MAX / 1000 ? INT64_MAX : v < INT64_MIN / 1000 ? INT64_MIN : v * 1000;
     if (unit == VL_PQ_UNIT_NANOS) return v >= 0 ? v / 1000 : -((-(v + 1)) / 1000) - 1;
     return v;
+}
+
+/*
+ * INT96 timestamps (nanoseconds of the day, then a Julian day) the way the
+ * writers that produce them read them back: Spark computes
+ * (julian_day - 2440588) * 86400e6 + nanos / 1000 in wrapping int64
+ * microseconds with the day as a signed int32, and its encoder wraps the
+ * same way. Doing exactly that gives the instant Spark stored even for
+ * values whose encoding overflowed (int96_from_spark.parquet holds year
+ * 290000 with a "negative" Julian day), and the exact value everywhere
+ * else: any day a real file holds yields no overflow at all. Unsigned
+ * arithmetic makes the wrap-around defined.
+ */
+static int64_t int96_to_us(const uint8_t p[12]) {
+    uint64_t nanos = 0;
+    for (int k = 7; k >= 0; k--) nanos = nanos << 8 | p[k];
+    uint32_t jd = (uint32_t)p[8] | (uint32_t)p[9] << 8 | (uint32_t)p[10] << 16 | (uint32_t)p[11] << 24;
+    int64_t day = (int64_t)(int32_t)jd - 2440588; /* 2440588: Julian day of 1970-01-01 */
+    int64_t ns = (int64_t)nanos;
+    int64_t us = ns / 1000; /* truncated, as Spark does */
+    uint64_t t = (uint64_t)day * (uint64_t)VL_US_PER_DAY + (uint64_t)us;
+    return t <= (uint64_t)INT64_MAX ? (int64_t)t : -(int64_t)(~t) - 1;
 }
 
 static bool is_string_like(const vl_pq_node *n) {
@@ -254,7 +286,11 @@ static int emit_leaf_value(rows *R, const vl_pq_node *n, cursor *c) {
             int64_t y;
             unsigned m, d;
             vl_civil_from_days(v, &y, &m, &d);
-            if (y < 0 || y > 9999) return put_int(R, v);
+            if (y < 0 || y > 9999) { /* ISO 8601 expanded year, as for timestamps */
+                char big[40];
+                int bn = snprintf(big, sizeof(big), "\"%+07lld-%02u-%02u\"", (long long)y, m, d);
+                return put(R, big, (size_t)bn);
+            }
             tmp[0] = '"';
             vl_date_format(tmp + 1, v);
             tmp[11] = '"';
@@ -267,10 +303,10 @@ static int emit_leaf_value(rows *R, const vl_pq_node *n, cursor *c) {
     }
     case VL_PQ_T_INT64: {
         int64_t v = col->v.i64[i];
-        if (lt->kind == VL_PQ_LT_TIMESTAMP) return put_ts(R, to_us(v, lt->unit), lt->is_adjusted_to_utc);
+        if (lt->kind == VL_PQ_LT_TIMESTAMP) return put_ts(R, v, lt->unit, lt->is_adjusted_to_utc);
         if (lt->kind == VL_PQ_LT_DECIMAL) return put_decimal_i64(R, v, lt->scale);
         if (lt->kind == VL_PQ_LT_INTEGER && !lt->is_signed) return put_uint(R, (uint64_t)v);
-        if (lt->kind == VL_PQ_LT_TIME) return put_time(R, to_us(v, lt->unit));
+        if (lt->kind == VL_PQ_LT_TIME) return put_time(R, time_us(v, lt->unit));
         return put_int(R, v);
     }
     case VL_PQ_T_FLOAT:
@@ -279,10 +315,8 @@ static int emit_leaf_value(rows *R, const vl_pq_node *n, cursor *c) {
         return put_double(R, col->v.f64[i]);
     case VL_PQ_T_INT96: {
         vl_sv s = col->v.bin[i];
-        int64_t us;
-        if (s.n != 12 || vl_pq_int96_to_us((const uint8_t *)s.p, &us, NULL) != VL_OK)
-            return PUTS(R, "null");
-        return put_ts(R, us, true);
+        if (s.n != 12) return PUTS(R, "null");
+        return put_ts(R, int96_to_us((const uint8_t *)s.p), VL_PQ_UNIT_MICROS, true);
     }
     case VL_PQ_T_BYTE_ARRAY:
     case VL_PQ_T_FIXED_LEN_BYTE_ARRAY: {
@@ -333,10 +367,6 @@ static int emit_value(rows *R, const vl_pq_node *n, int depth);
 static int emit_repeated(rows *R, const vl_pq_node *rep, const vl_pq_node *elem, int depth,
                          bool as_map) {
     cursor *c = &R->cur[first_leaf(rep)->leaf];
-    if (def_at(c) < rep->max_def) { /* no occurrence: an empty list */
-        VL_RETURN_IF_ERR(as_map ? PUTS(R, "{}") : PUTS(R, "[]"));
-        return skip_entry(R, rep);
-    }
     /* maps with string keys print as objects */
     const vl_pq_node *key = NULL, *val = NULL;
     bool object = false;
@@ -344,6 +374,10 @@ static int emit_repeated(rows *R, const vl_pq_node *rep, const vl_pq_node *elem,
         key = rep->n_children >= 1 ? &rep->children[0] : NULL;
         val = rep->n_children >= 2 ? &rep->children[1] : NULL;
         object = key && key->leaf >= 0 && is_string_like(key) && val;
+    }
+    if (def_at(c) < rep->max_def) { /* no occurrence: empty, in the map's own shape */
+        VL_RETURN_IF_ERR(object ? PUTS(R, "{}") : PUTS(R, "[]"));
+        return skip_entry(R, rep);
     }
     VL_RETURN_IF_ERR(object ? PUTS(R, "{") : PUTS(R, "["));
     for (bool first = true;; first = false) {
@@ -389,8 +423,10 @@ static int emit_value(rows *R, const vl_pq_node *n, int depth) {
     bool list = k == VL_PQ_LT_LIST, map = k == VL_PQ_LT_MAP;
     if ((list || map) && n->n_children == 1 && n->children[0].repetition == VL_PQ_REP_REPEATED) {
         const vl_pq_node *rep = &n->children[0];
-        if (map && rep->n_children >= 1)
-            return emit_repeated(R, rep, rep, depth, rep->n_children >= 2);
+        /* a key_value with a key and no value (map_no_value.parquet, non-
+         * standard) is read as the list of its keys */
+        if (map && rep->n_children == 1) return emit_repeated(R, rep, &rep->children[0], depth, false);
+        if (map && rep->n_children >= 2) return emit_repeated(R, rep, rep, depth, true);
         return emit_repeated(R, rep, list_element(n, rep), depth, false);
     }
     VL_RETURN_IF_ERR(PUTS(R, "{"));
@@ -509,6 +545,17 @@ int vl_pq_rows_write(vl_pq_reader *r, uint32_t rg, const bool *fields, int forma
             any = l;
             break;
         }
+    if (any == UINT32_MAX && s->n_leaves > 0) {
+        /* no column selected: the rows are still those the data holds, not
+         * what the footer claims, so count them in the first leaf */
+        rc = vl_pq_read_column(r, rg, 0, &a, &cols[0], err);
+        if (rc) goto done;
+        any = 0;
+    } else if (any == UINT32_MAX) {
+        /* a schema without columns holds no data to count rows in; a footer
+         * claiming rows anyway is not trusted (it could claim 2^63) */
+        rows_n = 0;
+    }
     if (any != UINT32_MAX) {
         const vl_pq_column *c0 = &cols[any];
         size_t starts = 0;
@@ -519,7 +566,7 @@ int vl_pq_rows_write(vl_pq_reader *r, uint32_t rg, const bool *fields, int forma
             rows_n = (int64_t)starts;
         }
         for (uint32_t l = 0; l < s->n_leaves; l++) {
-            if (!want[l]) continue;
+            if (!want[l] || l == any) continue;
             size_t st = 0;
             for (size_t i = 0; i < cols[l].n; i++) st += !cols[l].rep || cols[l].rep[i] == 0;
             if ((int64_t)st != rows_n) {

@@ -97,7 +97,12 @@ static int build_node(builder *b, vl_pq_node *node, vl_pq_node *parent, int dept
     bool group = !parent || (e->has_num_children && e->num_children > 0) || !e->has_type;
     if (!group) {
         node->physical = e->type;
-        if (e->type < VL_PQ_T_BOOLEAN || e->type > VL_PQ_T_FIXED_LEN_BYTE_ARRAY)
+        /* a negative type is garbage (PARQUET-1481); a larger one may be
+         * a physical type added after this code was written */
+        if (e->type < VL_PQ_T_BOOLEAN)
+            return vl_error_set(b->err, VL_ECORRUPT, "parquet schema: column '%.*s' has invalid type %d",
+                                (int)e->name.n, e->name.p, e->type);
+        if (e->type > VL_PQ_T_FIXED_LEN_BYTE_ARRAY)
             return vl_error_set(b->err, VL_ENOTSUP, "parquet schema: column '%.*s' has unknown type %d",
                                 (int)e->name.n, e->name.p, e->type);
         if (e->type == VL_PQ_T_FIXED_LEN_BYTE_ARRAY && (node->type_length <= 0 || node->type_length > (1 << 20)))
