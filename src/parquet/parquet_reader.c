@@ -36,6 +36,7 @@ struct vl_pq_reader {
     vl_pq_file_meta meta;
     vl_pq_schema schema;
     vl_pq_codec_ctx *codec;
+    vl_buf scratch; /* decompressed pages whose values are copied out */
 };
 
 #define MAGIC "PAR1"
@@ -169,6 +170,7 @@ void vl_pq_reader_close(vl_pq_reader *r) {
     if (!r) return;
     if (r->map) munmap(r->map, r->size);
     vl_pq_codec_ctx_destroy(r->codec);
+    vl_buf_free(&r->scratch);
     vl_arena_destroy(&r->arena);
     vl_free(r);
 }
@@ -248,7 +250,17 @@ static int page_bytes(chunk *c, size_t off, const uint8_t *src, size_t n, size_t
     if (un > MAX_PAGE_BYTES)
         return chunk_err(c, VL_ENOTSUP, off, "page of %zu bytes uncompressed exceeds the %u MiB limit",
                          un, MAX_PAGE_BYTES >> 20);
-    uint8_t *dst = vl_arena_alloc(c->a, un ? un : 1);
+    /* Byte-array values point into their page, so those pages live in the
+     * arena; other values are copied out, so their pages reuse one buffer. */
+    uint8_t *dst;
+    bool views = c->leaf->physical == VL_PQ_T_BYTE_ARRAY || c->leaf->physical == VL_PQ_T_INT96 ||
+                 c->leaf->physical == VL_PQ_T_FIXED_LEN_BYTE_ARRAY;
+    if (views) {
+        dst = vl_arena_alloc(c->a, un ? un : 1);
+    } else {
+        vl_buf_clear(&c->r->scratch);
+        dst = vl_buf_reserve(&c->r->scratch, un + 1) == VL_OK ? (uint8_t *)c->r->scratch.p : NULL;
+    }
     if (!dst) return chunk_err(c, VL_ENOMEM, off, "no memory for a %zu-byte page", un);
     int rc = vl_pq_decompress_ctx(c->r->codec, c->codec, src, n, dst, un, c->err);
     if (rc) {
@@ -455,8 +467,12 @@ static int decode_levels(chunk *c, size_t off, int32_t enc, int max, const uint8
         snprintf(msg, sizeof(msg), "%s", c->err ? c->err->msg : "");
         return chunk_err(c, rc, off, "levels: %s", msg);
     }
-    for (size_t i = 0; i < count; i++)
-        if (dst[i] < 0 || dst[i] > max) return chunk_err(c, VL_ECORRUPT, off, "level %d above the maximum %d", dst[i], max);
+    /* Decoded levels fit in bw bits (the decoders check), so they can only
+     * exceed max when max is not all ones (max_def 2, 5, 6, ...). */
+    if (max != (1 << bw) - 1)
+        for (size_t i = 0; i < count; i++)
+            if (dst[i] > max)
+                return chunk_err(c, VL_ECORRUPT, off, "level %d above the maximum %d", dst[i], max);
     return VL_OK;
 }
 
