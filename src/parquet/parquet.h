@@ -417,7 +417,7 @@ bool vl_pq_rg_may_match(const vl_pq_reader *r, uint32_t rg, uint32_t leaf, vl_pq
 typedef struct vl_pq_writer_opts {
     int32_t codec;            /* VL_PQ_CODEC_*: ZSTD (default), SNAPPY, GZIP, UNCOMPRESSED, LZ4_RAW */
     int level;                /* codec level; 0 = the codec's default (zstd 3) */
-    size_t row_group_rows;    /* a row group is closed at this many rows (default 1M) */
+    size_t row_group_rows;    /* a row group is closed at this many rows (default 262144) */
     size_t row_group_bytes;   /* ... or at this many uncompressed bytes (default 128 MiB) */
     size_t page_bytes;        /* target uncompressed data page size (default 1 MiB) */
     size_t dict_bytes;        /* dictionary size limit before falling back to PLAIN (default 1 MiB) */

