@@ -140,6 +140,29 @@ bool vl_sv_eq(vl_sv a, vl_sv b);
 bool vl_sv_eq_cstr(vl_sv a, const char *s);
 int vl_sv_cmp(vl_sv a, vl_sv b); /* byte order */
 
+/** @brief The length (2..4) of the well-formed UTF-8 sequence starting at p,
+ *  whose first byte is >= 0x80, or 0 when it is not one (RFC 3629 section 4:
+ *  no overlongs, no surrogates, nothing above U+10FFFF). Reads no byte at or
+ *  past e. */
+static inline size_t vl_utf8_seq_len(const unsigned char *p, const unsigned char *e) {
+    unsigned c = p[0];
+    size_t len;
+    unsigned lo = 0x80, hi = 0xBF; /* the allowed range of the second byte */
+    if (c >= 0xC2 && c <= 0xDF) len = 2;
+    else if (c == 0xE0) { len = 3; lo = 0xA0; }
+    else if (c >= 0xE1 && c <= 0xEC) len = 3;
+    else if (c == 0xED) { len = 3; hi = 0x9F; }
+    else if (c >= 0xEE && c <= 0xEF) len = 3;
+    else if (c == 0xF0) { len = 4; lo = 0x90; }
+    else if (c >= 0xF1 && c <= 0xF3) len = 4;
+    else if (c == 0xF4) { len = 4; hi = 0x8F; }
+    else return 0;
+    if ((size_t)(e - p) < len || p[1] < lo || p[1] > hi) return 0;
+    for (size_t k = 2; k < len; k++)
+        if ((p[k] & 0xC0) != 0x80) return 0;
+    return len;
+}
+
 /** @brief Validates UTF-8 (RFC 3629: no overlongs, no surrogates, <= U+10FFFF).
  *  @return true if valid; otherwise *bad_at (if not NULL) is the offset of the
  *  first byte of the bad sequence. */

@@ -26,8 +26,7 @@ int vl_sv_cmp(vl_sv a, vl_sv b) {
     return a.n < b.n ? -1 : a.n > b.n;
 }
 
-/* Table-free UTF-8 check following RFC 3629 section 4 (the byte ranges of
- * well-formed sequences), with an 8-byte ASCII fast path. */
+/* UTF-8 check with an 8-byte ASCII fast path; sequences by vl_utf8_seq_len. */
 bool vl_utf8_valid(const char *s, size_t n, size_t *bad_at) {
     const unsigned char *p = (const unsigned char *)s;
     size_t i = 0;
@@ -40,29 +39,15 @@ bool vl_utf8_valid(const char *s, size_t n, size_t *bad_at) {
                 continue;
             }
         }
-        unsigned c = p[i];
-        if (c < 0x80) {
+        if (p[i] < 0x80) {
             i++;
             continue;
         }
-        size_t len;
-        unsigned lo = 0x80, hi = 0xBF;
-        if (c >= 0xC2 && c <= 0xDF) len = 2;
-        else if (c == 0xE0) { len = 3; lo = 0xA0; }
-        else if (c >= 0xE1 && c <= 0xEC) len = 3;
-        else if (c == 0xED) { len = 3; hi = 0x9F; }
-        else if (c >= 0xEE && c <= 0xEF) len = 3;
-        else if (c == 0xF0) { len = 4; lo = 0x90; }
-        else if (c >= 0xF1 && c <= 0xF3) len = 4;
-        else if (c == 0xF4) { len = 4; hi = 0x8F; }
-        else goto bad;
-        if (n - i < len) goto bad;
-        if (p[i + 1] < lo || p[i + 1] > hi) goto bad;
-        for (size_t k = 2; k < len; k++)
-            if ((p[i + k] & 0xC0) != 0x80) goto bad;
-        i += len;
-        continue;
-    bad:
+        size_t len = vl_utf8_seq_len(p + i, p + n);
+        if (len) {
+            i += len;
+            continue;
+        }
         if (bad_at) *bad_at = i;
         return false;
     }
@@ -248,8 +233,8 @@ size_t vl_json_escape(char *out, const char *s, size_t n) {
         }
         if (c >= 0x80) {
             /* copy one valid sequence, or write U+FFFD for one bad byte */
-            size_t len = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 2;
-            if (len <= n - i && vl_utf8_valid((const char *)p + i, len, NULL)) {
+            size_t len = vl_utf8_seq_len(p + i, p + n);
+            if (len) {
                 memcpy(o, p + i, len);
                 o += len;
                 i += len;

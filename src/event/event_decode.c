@@ -149,27 +149,6 @@ static bool read_u4(const char *p, const char *e, unsigned *out) {
     return true;
 }
 
-/* Length of the valid UTF-8 sequence starting at p (a byte >= 0x80), or 0. */
-static inline size_t utf8_seq(const unsigned char *p, const unsigned char *e) {
-    unsigned c = p[0];
-    size_t len;
-    unsigned lo = 0x80, hi = 0xBF;
-    if (c >= 0xC2 && c <= 0xDF) len = 2;
-    else if (c == 0xE0) { len = 3; lo = 0xA0; }
-    else if (c >= 0xE1 && c <= 0xEC) len = 3;
-    else if (c == 0xED) { len = 3; hi = 0x9F; }
-    else if (c >= 0xEE && c <= 0xEF) len = 3;
-    else if (c == 0xF0) { len = 4; lo = 0x90; }
-    else if (c >= 0xF1 && c <= 0xF3) len = 4;
-    else if (c == 0xF4) { len = 4; hi = 0x8F; }
-    else return 0;
-    if ((size_t)(e - p) < len) return 0;
-    if (p[1] < lo || p[1] > hi) return 0;
-    for (size_t k = 2; k < len; k++)
-        if ((p[k] & 0xC0) != 0x80) return 0;
-    return len;
-}
-
 /* Skips bytes that need no attention inside a string: not '"', '\\', a
  * control character or a non-ASCII byte. */
 static inline const char *skip_plain(const char *p, const char *e) {
@@ -221,7 +200,7 @@ static bool scan_string(dctx *c, vl_sv *raw, bool *escaped) {
         unsigned char ch = (unsigned char)*p;
         if (ch == '"') break;
         if (ch >= 0x80) {
-            size_t len = utf8_seq((const unsigned char *)p, (const unsigned char *)e);
+            size_t len = vl_utf8_seq_len((const unsigned char *)p, (const unsigned char *)e);
             if (!len) {
                 fail(c, VL_RJ_INVALID_UTF8, p, "invalid UTF-8 at byte %zu", (size_t)(p - c->base));
                 return false;
@@ -401,6 +380,57 @@ static bool scan_literal(dctx *c, const char *lit, size_t n) {
     return true;
 }
 
+/* At '{' or '[': consumes it; true (and the closer consumed) when the
+ * container is empty. */
+static bool open_container(dctx *c, char close) {
+    c->p++;
+    skip_ws(c);
+    if (c->p < c->end && *c->p == close) {
+        c->p++;
+        return true;
+    }
+    return false;
+}
+
+/* Reads a member's `"key" :` and the whitespace after it; the key token
+ * (quotes included) spans [*k0, *k1). */
+static bool member_key(dctx *c, vl_sv *key, bool *esc, const char **k0, const char **k1) {
+    skip_ws(c);
+    if (c->p >= c->end || *c->p != '"') {
+        malformed(c, c->p, c->p >= c->end ? "unexpected end, expected a key" : "expected a key string");
+        return false;
+    }
+    *k0 = c->p;
+    if (!scan_string(c, key, esc)) return false;
+    *k1 = c->p;
+    skip_ws(c);
+    if (c->p >= c->end || *c->p != ':') {
+        malformed(c, c->p, "expected ':' after a key");
+        return false;
+    }
+    c->p++;
+    skip_ws(c);
+    return true;
+}
+
+/* After a member or an element: 1 when a ',' announces another, 0 at the
+ * closer, -1 (malformed) otherwise. */
+static int next_item(dctx *c, char close) {
+    skip_ws(c);
+    if (c->p < c->end && *c->p == ',') {
+        c->p++;
+        return 1;
+    }
+    if (c->p < c->end && *c->p == close) {
+        c->p++;
+        return 0;
+    }
+    bool end = c->p >= c->end;
+    malformed(c, c->p, close == '}' ? (end ? "unexpected end, expected ',' or '}'" : "expected ',' or '}'")
+                                    : (end ? "unexpected end, expected ',' or ']'" : "expected ',' or ']'"));
+    return -1;
+}
+
 /* Syntax-checks any value at c->p and moves past it. */
 static bool skip_value(dctx *c, int depth) {
     if (depth > MAX_DEPTH) {
@@ -419,58 +449,19 @@ static bool skip_value(dctx *c, int depth) {
     case '"':
         return scan_string(c, &raw, &esc);
     case '{':
-        c->p++;
-        skip_ws(c);
-        if (c->p < c->end && *c->p == '}') {
-            c->p++;
-            return true;
-        }
+        if (open_container(c, '}')) return true;
         for (;;) {
-            skip_ws(c);
-            if (c->p >= c->end || *c->p != '"') {
-                malformed(c, c->p, "expected a key string");
-                return false;
-            }
-            if (!scan_string(c, &raw, &esc)) return false;
-            skip_ws(c);
-            if (c->p >= c->end || *c->p != ':') {
-                malformed(c, c->p, "expected ':' after a key");
-                return false;
-            }
-            c->p++;
-            if (!skip_value(c, depth + 1)) return false;
-            skip_ws(c);
-            if (c->p < c->end && *c->p == ',') {
-                c->p++;
-                continue;
-            }
-            if (c->p < c->end && *c->p == '}') {
-                c->p++;
-                return true;
-            }
-            malformed(c, c->p, "expected ',' or '}' in an object");
-            return false;
+            const char *k0, *k1;
+            if (!member_key(c, &raw, &esc, &k0, &k1) || !skip_value(c, depth + 1)) return false;
+            int more = next_item(c, '}');
+            if (more <= 0) return more == 0;
         }
     case '[':
-        c->p++;
-        skip_ws(c);
-        if (c->p < c->end && *c->p == ']') {
-            c->p++;
-            return true;
-        }
+        if (open_container(c, ']')) return true;
         for (;;) {
             if (!skip_value(c, depth + 1)) return false;
-            skip_ws(c);
-            if (c->p < c->end && *c->p == ',') {
-                c->p++;
-                continue;
-            }
-            if (c->p < c->end && *c->p == ']') {
-                c->p++;
-                return true;
-            }
-            malformed(c, c->p, "expected ',' or ']' in an array");
-            return false;
+            int more = next_item(c, ']');
+            if (more <= 0) return more == 0;
         }
     case 't':
         return scan_literal(c, "true", 4);
@@ -481,7 +472,7 @@ static bool skip_value(dctx *c, int depth) {
     default:
         if (*c->p == '-' || (unsigned)(*c->p - '0') <= 9) return scan_number(c, &num);
         if ((unsigned char)*c->p >= 0x80 &&
-            !utf8_seq((const unsigned char *)c->p, (const unsigned char *)c->end)) {
+            !vl_utf8_seq_len((const unsigned char *)c->p, (const unsigned char *)c->end)) {
             fail(c, VL_RJ_INVALID_UTF8, c->p, "invalid UTF-8 at byte %zu",
                  (size_t)(c->p - c->base));
             return false;
@@ -592,6 +583,19 @@ static void check_ts_range(dctx *c, int f, const char *at, int64_t us) {
                     "%s is outside 2000-01-01 .. 2099-12-31 (epoch seconds sent as milliseconds?)",
                     ts);
     }
+}
+
+/* Appends the member whose key token is [k0, k1) and whose value runs from
+ * v0 to c->p, verbatim, to the `extra` object being built. */
+static bool add_extra(dctx *c, vl_decoder *d, const char *k0, const char *k1, const char *v0) {
+    if (vl_buf_putc(&d->extra, d->extra.n ? ',' : '{') != VL_OK ||
+        vl_buf_append(&d->extra, k0, (size_t)(k1 - k0)) != VL_OK ||
+        vl_buf_putc(&d->extra, ':') != VL_OK ||
+        vl_buf_append(&d->extra, v0, (size_t)(c->p - v0)) != VL_OK) {
+        c->oom = c->structural = true;
+        return false;
+    }
+    return true;
 }
 
 /* Parses the value of known field f at c->p into ev. */
@@ -728,50 +732,15 @@ static void field_value(dctx *c, vl_decoder *d, int f, vl_event *ev) {
     case VL_FT_JSON:
         if (ch == '{') {
             /* members of an `extra` object join the unknown fields */
-            c->p++;
-            skip_ws(c);
-            if (c->p < c->end && *c->p == '}') {
-                c->p++;
-                return;
-            }
+            if (open_container(c, '}')) return;
             for (;;) {
-                skip_ws(c);
-                if (c->p >= c->end || *c->p != '"') {
-                    malformed(c, c->p, "expected a key string");
-                    return;
-                }
-                const char *k0 = c->p;
+                const char *k0, *k1;
                 vl_sv raw;
                 bool esc;
-                if (!scan_string(c, &raw, &esc)) return;
-                const char *k1 = c->p;
-                skip_ws(c);
-                if (c->p >= c->end || *c->p != ':') {
-                    malformed(c, c->p, "expected ':' after a key");
-                    return;
-                }
-                c->p++;
-                skip_ws(c);
+                if (!member_key(c, &raw, &esc, &k0, &k1)) return;
                 const char *v0 = c->p;
-                if (!skip_value(c, 2)) return;
-                if (vl_buf_putc(&d->extra, d->extra.n ? ',' : '{') != VL_OK ||
-                    vl_buf_append(&d->extra, k0, (size_t)(k1 - k0)) != VL_OK ||
-                    vl_buf_putc(&d->extra, ':') != VL_OK ||
-                    vl_buf_append(&d->extra, v0, (size_t)(c->p - v0)) != VL_OK) {
-                    c->oom = c->structural = true;
-                    return;
-                }
-                skip_ws(c);
-                if (c->p < c->end && *c->p == ',') {
-                    c->p++;
-                    continue;
-                }
-                if (c->p < c->end && *c->p == '}') {
-                    c->p++;
-                    return;
-                }
-                malformed(c, c->p, "expected ',' or '}' in an object");
-                return;
+                if (!skip_value(c, 2) || !add_extra(c, d, k0, k1, v0)) return;
+                if (next_item(c, '}') <= 0) return;
             }
         }
         break;
@@ -785,24 +754,12 @@ static void field_value(dctx *c, vl_decoder *d, int f, vl_event *ev) {
 /* --------------------------------------------------------------- the object */
 
 static void decode_object(dctx *c, vl_decoder *d, vl_event *ev) {
-    c->p++; /* '{' */
-    skip_ws(c);
-    if (c->p < c->end && *c->p == '}') {
-        c->p++;
-        return;
-    }
+    if (open_container(c, '}')) return;
     for (;;) {
-        skip_ws(c);
-        if (c->p >= c->end || *c->p != '"') {
-            malformed(c, c->p, c->p >= c->end ? "unexpected end, expected a key"
-                                              : "expected a key string");
-            return;
-        }
-        const char *k0 = c->p;
+        const char *k0, *k1;
         vl_sv key;
         bool esc;
-        if (!scan_string(c, &key, &esc)) return;
-        const char *k1 = c->p;
+        if (!member_key(c, &key, &esc, &k0, &k1)) return;
         int f;
         if (VL_LIKELY(!esc)) {
             f = find_key(key.p, key.n);
@@ -810,13 +767,6 @@ static void decode_object(dctx *c, vl_decoder *d, vl_event *ev) {
             char tmp[256];
             f = key.n <= sizeof(tmp) ? find_key(tmp, unescape(key, tmp)) : -1;
         }
-        skip_ws(c);
-        if (c->p >= c->end || *c->p != ':') {
-            malformed(c, c->p, "expected ':' after a key");
-            return;
-        }
-        c->p++;
-        skip_ws(c);
         if (c->p >= c->end) {
             malformed(c, c->p, "unexpected end, expected a value");
             return;
@@ -832,27 +782,9 @@ static void decode_object(dctx *c, vl_decoder *d, vl_event *ev) {
             }
         } else {
             const char *v0 = c->p;
-            if (!skip_value(c, 1)) return;
-            if (vl_buf_putc(&d->extra, d->extra.n ? ',' : '{') != VL_OK ||
-                vl_buf_append(&d->extra, k0, (size_t)(k1 - k0)) != VL_OK ||
-                vl_buf_putc(&d->extra, ':') != VL_OK ||
-                vl_buf_append(&d->extra, v0, (size_t)(c->p - v0)) != VL_OK) {
-                c->oom = c->structural = true;
-                return;
-            }
+            if (!skip_value(c, 1) || !add_extra(c, d, k0, k1, v0)) return;
         }
-        skip_ws(c);
-        if (c->p < c->end && *c->p == ',') {
-            c->p++;
-            continue;
-        }
-        if (c->p < c->end && *c->p == '}') {
-            c->p++;
-            return;
-        }
-        malformed(c, c->p, c->p >= c->end ? "unexpected end, expected ',' or '}'"
-                                          : "expected ',' or '}' after a value");
-        return;
+        if (next_item(c, '}') <= 0) return;
     }
 }
 
