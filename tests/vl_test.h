@@ -12,9 +12,11 @@
 #ifndef VL_TEST_H
 #define VL_TEST_H
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 typedef struct vl_test {
     const char *name;
@@ -72,6 +74,36 @@ typedef struct vl_test_case {
         (t)->skip = (why);                                                                 \
         return;                                                                            \
     } while (0)
+
+/* The shared test data ($VIDLAKE_TESTDATA, default ../shared/testdata,
+ * beside the repository), or NULL when its subdirectory sub is absent:
+ * tests then SKIP visibly. */
+static inline const char *vl_test_data_dir(const char *sub) {
+    const char *d = getenv("VIDLAKE_TESTDATA");
+    if (!d || !*d) d = "../shared/testdata";
+    char probe[4096];
+    struct stat st;
+    snprintf(probe, sizeof(probe), "%s/%s", d, sub ? sub : "");
+    return stat(probe, &st) == 0 && S_ISDIR(st.st_mode) ? d : NULL;
+}
+
+/* A whole file in memory from malloc (the caller frees it), or NULL. */
+static inline uint8_t *vl_test_slurp(const char *path, size_t *n) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    uint8_t *p = NULL;
+    long len = fseek(f, 0, SEEK_END) == 0 ? ftell(f) : -1;
+    if (len >= 0 && fseek(f, 0, SEEK_SET) == 0) {
+        p = malloc(len > 0 ? (size_t)len : 1);
+        if (p && fread(p, 1, (size_t)len, f) != (size_t)len) {
+            free(p);
+            p = NULL;
+        }
+    }
+    fclose(f);
+    *n = p ? (size_t)len : 0;
+    return p;
+}
 
 /* Runs every case whose name contains argv[1] (all if absent). Exit status
  * is 1 if any case failed. */

@@ -952,22 +952,12 @@ static void tc_skip(tc *c, int type, int depth) {
 }
 
 static uint8_t *slurp(const char *name, size_t *n) {
-    const char *dir = getenv("VIDLAKE_TESTDATA");
+    const char *dir = vl_test_data_dir("parquet/data");
     char path[1024];
-    snprintf(path, sizeof(path), "%s/parquet/data/%s", dir && *dir ? dir : "/work/shared/testdata", name);
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long len = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    uint8_t *p = malloc(len > 0 ? (size_t)len : 1);
-    if (len <= 0 || fread(p, 1, (size_t)len, f) != (size_t)len) {
-        free(p);
-        p = NULL;
-    }
-    fclose(f);
-    *n = p ? (size_t)len : 0;
-    return p;
+    *n = 0;
+    if (!dir) return NULL;
+    snprintf(path, sizeof(path), "%s/parquet/data/%s", dir, name);
+    return vl_test_slurp(path, n);
 }
 
 #define NOINT INT64_MIN

@@ -1048,15 +1048,7 @@ static void t_out_of_memory(vl_test *t) {
 
 /* ----------------------------------------------------------- real files */
 
-static const char *testdata_dir(void) {
-    const char *d = getenv("VIDLAKE_TESTDATA");
-    if (!d || !*d) d = "../shared/testdata";
-    char probe[4096];
-    struct stat st;
-    snprintf(probe, sizeof(probe), "%s/parquet/data", d);
-    if (stat(probe, &st) != 0 || !S_ISDIR(st.st_mode)) return NULL;
-    return d;
-}
+static const char *testdata_dir(void) { return vl_test_data_dir("parquet/data"); }
 
 typedef struct pq_file {
     uint8_t *bytes;
@@ -1065,27 +1057,11 @@ typedef struct pq_file {
     vl_pq_file_meta m;
 } pq_file;
 
-static uint8_t *read_all(const char *path, size_t *size) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    uint8_t *p = n >= 0 ? vl_malloc(n ? (size_t)n : 1) : NULL;
-    if (p && fread(p, 1, (size_t)n, f) != (size_t)n) {
-        vl_free(p);
-        p = NULL;
-    }
-    fclose(f);
-    *size = (size_t)n;
-    return p;
-}
-
 /* Reads a file, locates and decodes its footer. */
 static int pq_open(pq_file *f, const char *path, vl_error *err) {
     memset(f, 0, sizeof(*f));
     vl_arena_init(&f->a, 0);
-    f->bytes = read_all(path, &f->size);
+    f->bytes = vl_test_slurp(path, &f->size);
     if (!f->bytes) return vl_error_set(err, VL_EIO, "cannot read %s", path);
     uint32_t len;
     size_t tail = f->size < 8 ? f->size : 8;
@@ -1101,7 +1077,7 @@ static int pq_open(pq_file *f, const char *path, vl_error *err) {
 
 static void pq_close(pq_file *f) {
     vl_arena_destroy(&f->a);
-    vl_free(f->bytes);
+    free(f->bytes);
 }
 
 static uint32_t leaf_count(const vl_pq_file_meta *m) {

@@ -3,19 +3,12 @@
 #include "parquet/parquet.h"
 #include "vl_test.h"
 
-#include <stdlib.h>
-
-static const char *testdata(void) {
-    const char *d = getenv("VIDLAKE_TESTDATA");
-    return d && *d ? d : "../shared/testdata";
-}
 
 static vl_pq_reader *open_td(vl_test *t, const char *name) {
+    const char *dir = vl_test_data_dir("parquet/data");
+    if (!dir) return NULL;
     char path[1024];
-    snprintf(path, sizeof(path), "%s/parquet/data/%s", testdata(), name);
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fclose(f);
+    snprintf(path, sizeof(path), "%s/parquet/data/%s", dir, name);
     vl_pq_reader *r;
     vl_error err;
     if (vl_pq_reader_open_file(path, &r, &err) != VL_OK) {

@@ -29,14 +29,9 @@ static char g_dir[4096];
 /* The parquet/ directory of the test data, or NULL when it is absent. */
 static const char *pq_dir(void) {
     if (g_dir[0]) return g_dir;
-    const char *base = getenv("VIDLAKE_TESTDATA");
-    if (!base || !*base) base = "../shared/testdata";
+    const char *base = vl_test_data_dir("parquet");
+    if (!base) return NULL;
     snprintf(g_dir, sizeof(g_dir), "%s/parquet", base);
-    struct stat st;
-    if (stat(g_dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
-        g_dir[0] = '\0';
-        return NULL;
-    }
     return g_dir;
 }
 
