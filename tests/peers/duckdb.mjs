@@ -95,17 +95,50 @@ function fmtDouble(v) {
   return layoutG(v < 0, digits, exp, Math.max(15, digits.length));
 }
 
+// The exact decimal expansion of a finite non-zero double: its significant
+// digits and the decimal exponent of the first one.
+function exactDigits(a) {
+  const buf = new DataView(new ArrayBuffer(8));
+  buf.setFloat64(0, a);
+  const bits = buf.getBigUint64(0);
+  const be = Number((bits >> 52n) & 0x7ffn);
+  let m = bits & ((1n << 52n) - 1n);
+  let e2;
+  if (be === 0) e2 = -1074; else { m |= 1n << 52n; e2 = be - 1075; }
+  // a = m * 2^e2 = (m * 5^-e2) * 10^e2 when e2 < 0
+  let int, scale;
+  if (e2 >= 0) { int = m << BigInt(e2); scale = 0; } else { int = m * 5n ** BigInt(-e2); scale = -e2; }
+  const s = int.toString();
+  return { digits: s.replace(/0+$/, ''), exp: s.length - 1 - scale };
+}
+
+// Rounds digits to p significant digits, ties to even (as printf does on the
+// exact value); returns {digits, exp}.
+function roundEven(d, exp, p) {
+  if (d.length <= p) return { digits: d, exp };
+  const head = d.slice(0, p), rest = d.slice(p);
+  const half = rest[0] > '5' || (rest[0] === '5' && /[1-9]/.test(rest.slice(1))) ? 1
+             : rest[0] === '5' ? 0 : -1; // 1 above half, 0 exactly half, -1 below
+  let up = half > 0 || (half === 0 && Number(head[head.length - 1]) % 2 === 1);
+  if (!up) return { digits: head.replace(/0+$/, '') || '0', exp };
+  const n = (BigInt(head) + 1n).toString();
+  if (n.length > head.length) return { digits: n.slice(0, p).replace(/0+$/, '') || '0', exp: exp + 1 };
+  return { digits: n.replace(/0+$/, '') || '0', exp };
+}
+
+// Shortest digits that read back as the same float, found the way printf's
+// %.{p}g finds them (ties to even), so both sides agree digit for digit.
 function fmtFloat(v) {
   if (!Number.isFinite(v)) return nonFinite(v);
   if (v === 0) return Object.is(v, -0) ? '-0' : '0';
   const a = Math.abs(v);
-  let s = a.toExponential(8);
+  const ex = exactDigits(a);
+  let r = roundEven(ex.digits, ex.exp, 9);
   for (let p = 1; p <= 9; p++) {
-    const t = a.toExponential(p - 1); // correctly rounded to p digits
-    if (Math.fround(Number(t)) === a) { s = t; break; }
+    const c = roundEven(ex.digits, ex.exp, p);
+    if (Math.fround(Number(c.digits[0] + '.' + (c.digits.slice(1) || '0') + 'e' + c.exp)) === a) { r = c; break; }
   }
-  const { digits, exp } = splitExp(s);
-  return layoutG(v < 0, digits, exp, Math.max(6, digits.length));
+  return layoutG(v < 0, r.digits, r.exp, Math.max(6, r.digits.length));
 }
 
 function fmtDecimal(value, scale) {
@@ -164,9 +197,10 @@ function fmtTimestampUs(us, utc) {
 
 // ------------------------------------------------------------------ values
 
-// Timestamp type nodes (objects of result.columnTypes()) whose Parquet
-// column holds instants; see markUtcTimestamps.
-const utcTimestamps = new Set();
+// Timestamp leaves whose Parquet column holds instants carry utc: true on a
+// private copy of their type node (see utcTypes): DuckDB shares one type
+// object among all columns of a type, so marks cannot go on it.
+const isUtc = (type) => type.utc === true;
 
 function fmtValue(type, v) {
   if (v === null || v === undefined) return 'null';
@@ -200,15 +234,15 @@ function fmtValue(type, v) {
     case T.TIME_TZ: // a Parquet TIME with isAdjustedToUTC=true: the UTC time of day
       return '"' + fmtTimeOfDay(BigInt(v.micros)) + '"';
     case T.TIMESTAMP:
-      return fmtTimestampUs(v.micros, utcTimestamps.has(type));
+      return fmtTimestampUs(v.micros, isUtc(type));
     case T.TIMESTAMP_TZ:
       return fmtTimestampUs(v.micros, true);
     case T.TIMESTAMP_S:
-      return fmtTimestampUs(v.seconds * 1000000n, utcTimestamps.has(type));
+      return fmtTimestampUs(v.seconds * 1000000n, isUtc(type));
     case T.TIMESTAMP_MS:
-      return fmtTimestampUs(v.millis * 1000n, utcTimestamps.has(type));
+      return fmtTimestampUs(v.millis * 1000n, isUtc(type));
     case T.TIMESTAMP_NS:
-      return fmtTimestampUs(floorDiv(v.nanos, 1000n), utcTimestamps.has(type));
+      return fmtTimestampUs(floorDiv(v.nanos, 1000n), isUtc(type));
     case T.LIST: case T.ARRAY:
       return '[' + v.items.map((x) => fmtValue(type.valueType, x)).join(',') + ']';
     case T.STRUCT:
@@ -278,8 +312,7 @@ async function writeRows(result, limit, types = result.columnTypes(), out = proc
 async function catFile(conn, side, file, columns, limit, out) {
   const list = columns ? columns.map(sqlIdent).join(', ') : '*';
   const result = await conn.stream(`SELECT ${list} FROM read_parquet(${sqlString(file)})`);
-  const types = result.columnTypes(); // utcTimestamps holds these very objects
-  await markUtcTimestamps(side, file, result.columnNames(), types);
+  const types = await utcTypes(side, file, result.columnNames(), result.columnTypes());
   await writeRows(result, limit, types, out);
 }
 
@@ -299,12 +332,26 @@ function typeLeaves(type, out) {
   return out;
 }
 
+// A copy of type whose leaves (depth first) listed in marks get utc: true.
+function markLeaves(type, marks, pos) {
+  const copy = (t, extra) => Object.assign(Object.create(Object.getPrototypeOf(t)), t, extra);
+  switch (type.typeId) {
+    case T.STRUCT: return copy(type, { entryTypes: type.entryTypes.map((t) => markLeaves(t, marks, pos)) });
+    case T.LIST: case T.ARRAY: return copy(type, { valueType: markLeaves(type.valueType, marks, pos) });
+    case T.MAP: {
+      const keyType = markLeaves(type.keyType, marks, pos);
+      return copy(type, { keyType, valueType: markLeaves(type.valueType, marks, pos) });
+    }
+    default: return marks.has(pos.i++) ? copy(type, { utc: true }) : type;
+  }
+}
+
 // Marks the TIMESTAMP columns that the Parquet file declares as instants but
 // DuckDB reads as local TIMESTAMP: INT96, and the legacy converted types
 // TIMESTAMP_MILLIS/MICROS without a logical type (LogicalTypes.md: these
 // mean isAdjustedToUTC=true). Leaves are matched by position per top-level
 // column; when the shapes disagree the column keeps DuckDB's reading.
-async function markUtcTimestamps(conn, file, names, types) {
+async function utcTypes(conn, file, names, types) {
   const r = await conn.runAndReadAll(
     `SELECT name, type, num_children, converted_type, logical_type FROM parquet_schema(${sqlString(file)})`);
   const rows = r.getRowObjectsJS();
@@ -324,16 +371,18 @@ async function markUtcTimestamps(conn, file, names, types) {
     const name = rows[i].name;
     top.set(name, leavesOf());
   }
-  names.forEach((name, c) => {
+  return names.map((name, c) => {
     const pq = top.get(name);
     const dk = typeLeaves(types[c], []);
-    if (!pq || pq.length !== dk.length) return;
+    if (!pq || pq.length !== dk.length) return types[c];
+    const marks = new Set();
     dk.forEach((t, k) => {
       const leaf = pq[k];
       const legacy = !leaf.logical_type && /^TIMESTAMP_(MILLIS|MICROS)$/.test(leaf.converted_type || '');
       const instant = /isAdjustedToUTC=(1|true)/.test(leaf.logical_type || '');
-      if (leaf.type === 'INT96' || legacy || instant) utcTimestamps.add(t);
+      if (leaf.type === 'INT96' || legacy || instant) marks.add(k);
     });
+    return marks.size ? markLeaves(types[c], marks, { i: 0 }) : types[c];
   });
 }
 
