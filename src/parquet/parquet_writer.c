@@ -631,6 +631,41 @@ static int stats_set(vl_buf *b, const vl_sv *v) {
 }
 
 /* Folds values v[0..nv) into the chunk's statistics. */
+
+/* Folds the min and max of n values (n > 0) of type T at src into smin and
+ * smax, comparing as T (so unsigned columns pass their values as unsigned). */
+#define FOLD_MINMAX(T, src, n, smin, smax)                                     \
+    do {                                                                       \
+        const T *v_ = (src);                                                   \
+        T mn_ = v_[0], mx_ = v_[0];                                            \
+        for (size_t i_ = 1; i_ < (n); i_++) {                                  \
+            mn_ = v_[i_] < mn_ ? v_[i_] : mn_;                                 \
+            mx_ = v_[i_] > mx_ ? v_[i_] : mx_;                                 \
+        }                                                                      \
+        if (mn_ < (smin)) (smin) = mn_;                                        \
+        if (mx_ > (smax)) (smax) = mx_;                                        \
+    } while (0)
+
+/* The same for floating point: comparisons with NaN are false, so NaN never
+ * becomes min or max; with only NaNs there are no bounds (st->have stays). */
+#define FOLD_MINMAX_FLOAT(T, src, n, st)                                       \
+    do {                                                                       \
+        const T *v_ = (src);                                                   \
+        T mn_ = INFINITY, mx_ = -INFINITY;                                     \
+        size_t real_ = 0;                                                      \
+        for (size_t i_ = 0; i_ < (n); i_++) {                                  \
+            T x_ = v_[i_];                                                     \
+            real_ += x_ == x_;                                                 \
+            mn_ = x_ < mn_ ? x_ : mn_;                                         \
+            mx_ = x_ > mx_ ? x_ : mx_;                                         \
+        }                                                                      \
+        if (real_) {                                                           \
+            if (mn_ < (st)->dmn) (st)->dmn = mn_;                              \
+            if (mx_ > (st)->dmx) (st)->dmx = mx_;                              \
+            (st)->have = true;                                                 \
+        }                                                                      \
+    } while (0)
+
 static int stats_add(wcol *c, const vl_pq_column *in, size_t v0, size_t nv, vl_error *err) {
     wstats *s = &c->st;
     if (nv == 0) return VL_OK;
@@ -644,87 +679,28 @@ static int stats_add(wcol *c, const vl_pq_column *in, size_t v0, size_t nv, vl_e
         s->have = true;
         break;
     }
-    case CMP_I32: case CMP_U32: {
-        const int32_t *v = in->v.i32 + v0;
-        int32_t mn = v[0], mx = v[0];
-        uint32_t umn = (uint32_t)v[0], umx = (uint32_t)v[0];
-        if (c->cmp == CMP_I32) {
-            for (size_t i = 1; i < nv; i++) {
-                mn = v[i] < mn ? v[i] : mn;
-                mx = v[i] > mx ? v[i] : mx;
-            }
-            if (mn < s->imn) s->imn = mn;
-            if (mx > s->imx) s->imx = mx;
-        } else {
-            for (size_t i = 1; i < nv; i++) {
-                uint32_t u = (uint32_t)v[i];
-                umn = u < umn ? u : umn;
-                umx = u > umx ? u : umx;
-            }
-            if (umn < s->umn) s->umn = umn;
-            if (umx > s->umx) s->umx = umx;
-        }
+    case CMP_I32:
+        FOLD_MINMAX(int32_t, in->v.i32 + v0, nv, s->imn, s->imx);
         s->have = true;
         break;
-    }
-    case CMP_I64: case CMP_U64: {
-        const int64_t *v = in->v.i64 + v0;
-        if (c->cmp == CMP_I64) {
-            int64_t mn = v[0], mx = v[0];
-            for (size_t i = 1; i < nv; i++) {
-                mn = v[i] < mn ? v[i] : mn;
-                mx = v[i] > mx ? v[i] : mx;
-            }
-            if (mn < s->imn) s->imn = mn;
-            if (mx > s->imx) s->imx = mx;
-        } else {
-            uint64_t mn = (uint64_t)v[0], mx = (uint64_t)v[0];
-            for (size_t i = 1; i < nv; i++) {
-                uint64_t u = (uint64_t)v[i];
-                mn = u < mn ? u : mn;
-                mx = u > mx ? u : mx;
-            }
-            if (mn < s->umn) s->umn = mn;
-            if (mx > s->umx) s->umx = mx;
-        }
+    case CMP_U32:
+        FOLD_MINMAX(uint32_t, (const uint32_t *)(const void *)(in->v.i32 + v0), nv, s->umn, s->umx);
         s->have = true;
         break;
-    }
-    case CMP_F32: {
-        /* comparisons with NaN are false, so NaN never becomes min or max */
-        const float *v = in->v.f32 + v0;
-        float mn = INFINITY, mx = -INFINITY;
-        size_t real = 0;
-        for (size_t i = 0; i < nv; i++) {
-            float x = v[i];
-            real += x == x;
-            mn = x < mn ? x : mn;
-            mx = x > mx ? x : mx;
-        }
-        if (real) {
-            if (mn < s->dmn) s->dmn = mn;
-            if (mx > s->dmx) s->dmx = mx;
-            s->have = true;
-        }
+    case CMP_I64:
+        FOLD_MINMAX(int64_t, in->v.i64 + v0, nv, s->imn, s->imx);
+        s->have = true;
         break;
-    }
-    case CMP_F64: {
-        const double *v = in->v.f64 + v0;
-        double mn = INFINITY, mx = -INFINITY;
-        size_t real = 0;
-        for (size_t i = 0; i < nv; i++) {
-            double x = v[i];
-            real += x == x;
-            mn = x < mn ? x : mn;
-            mx = x > mx ? x : mx;
-        }
-        if (real) {
-            if (mn < s->dmn) s->dmn = mn;
-            if (mx > s->dmx) s->dmx = mx;
-            s->have = true;
-        }
+    case CMP_U64:
+        FOLD_MINMAX(uint64_t, (const uint64_t *)(const void *)(in->v.i64 + v0), nv, s->umn, s->umx);
+        s->have = true;
         break;
-    }
+    case CMP_F32:
+        FOLD_MINMAX_FLOAT(float, in->v.f32 + v0, nv, s);
+        break;
+    case CMP_F64:
+        FOLD_MINMAX_FLOAT(double, in->v.f64 + v0, nv, s);
+        break;
     case CMP_BYTES: case CMP_DEC: {
         const vl_sv *v = in->v.bin + v0;
         const vl_sv *mn = &v[0], *mx = &v[0];
