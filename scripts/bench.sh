@@ -27,6 +27,10 @@ echo "== event decoder vs general-purpose JSON parsers; simulator (in memory, 1 
 "$B"/bench/bench_decode 1000000
 
 echo
+echo "== JSON DOM parser and writer on a synthetic Delta log of 1,000,000 add actions (1 thread)"
+"$B"/bench/bench_json 1000000
+
+echo
 echo "== whole process: vidlake generate --events 5000000 --seed 1 > /dev/null"
 s=$(median_secs "$V" generate --events 5000000 --seed 1)
 awk -v s="$s" 'BEGIN { printf "generate  %.2f s  %.2f M events/s\n", s, 5 / s }'

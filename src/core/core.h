@@ -347,4 +347,194 @@ static inline void vl_progress_set(vl_progress *pg, uint64_t done) {
 /** @brief Erases the bar. */
 void vl_progress_finish(vl_progress *pg);
 
+/* ===================================================================== JSON
+ * A general JSON reader (a DOM in an arena) and a streaming writer, for the
+ * Delta Lake transaction log, the HTTP API and configuration files. The
+ * event decoder (src/event) stays separate: it is schema-specific and faster.
+ *
+ * Reading is strict RFC 8259 with the event decoder's rules: no trailing
+ * commas, no leading zeros, no comments, no NaN/Infinity, valid escapes with
+ * paired surrogates, UTF-8 validated (RFC 3629), control characters refused,
+ * no byte order mark, nothing but whitespace after the value. Any value may
+ * be the top level.
+ *
+ * Errors: VL_ECORRUPT when the bytes are not JSON, VL_EINVAL when they are
+ * but break a limit (depth, size), VL_ENOMEM when the arena or its limit
+ * says no. Every message starts "byte N: " and says what was expected.
+ *
+ * Ownership: every node lives in the caller's arena. Strings without
+ * escapes, number texts and keys point into the input (zero copy), so the
+ * input must outlive the DOM as much as the arena must; strings with escapes
+ * are unescaped into the arena. Nodes are read-only and may be shared
+ * between threads once parsed.
+ *
+ * Objects keep their members in input order, duplicates included; lookups
+ * (vl_json_get...) return the LAST member with the key, as most JSON readers
+ * do. Lookup is a linear scan from the end: fine for the small objects of a
+ * Delta log or a request; iterate with vl_json_member for large ones.
+ */
+
+typedef struct vl_json vl_json; /* a node: opaque, read through accessors */
+
+/* Kinds; values pinned. MISSING is what accessors say about a NULL node, so
+ * that vl_json_kind(vl_json_get(obj, "k")) == VL_JSON_MISSING tests absence. */
+typedef enum vl_json_kind_t {
+    VL_JSON_MISSING = 0,
+    VL_JSON_NULL = 1,
+    VL_JSON_BOOL = 2,
+    VL_JSON_NUMBER = 3,
+    VL_JSON_STRING = 4,
+    VL_JSON_ARRAY = 5,
+    VL_JSON_OBJECT = 6,
+} vl_json_kind_t;
+
+#define VL_JSON_MAX_DEPTH 64                /* default nesting limit */
+#define VL_JSON_MAX_BYTES ((size_t)1 << 28) /* default input limit: 256 MiB */
+
+/* Parse limits; a zero field means the default. */
+typedef struct vl_json_opts {
+    size_t max_depth; /* nested arrays/objects allowed (default 64) */
+    size_t max_bytes; /* input size allowed (default VL_JSON_MAX_BYTES) */
+} vl_json_opts;
+
+/**
+ * @brief Parses one JSON text p[0..n) into a DOM in arena a.
+ * @param opts limits, or NULL for the defaults.
+ * @param out the root node on success (untouched on error).
+ * @return VL_OK; VL_ECORRUPT (not JSON, the message says which byte and
+ *  what was expected); VL_EINVAL (deeper than max_depth, longer than
+ *  max_bytes); VL_ENOMEM (arena exhausted or past its limit; what was
+ *  allocated stays in the arena until reset).
+ * @note The DOM points into p: keep p alive and unchanged while it is used.
+ *  Memory: 32 bytes per value (plus unescaped strings) from the arena, up
+ *  to 16 times the input for "[0,0,...]"; a scratch stack (on the C stack
+ *  for up to 256 pending values, then vl_malloc, freed before returning).
+ *  For untrusted input set a->limit: it bounds the scratch stack as well.
+ */
+int vl_json_parse_opts(const char *p, size_t n, const vl_json_opts *opts, vl_arena *a,
+                       const vl_json **out, vl_error *err) VL_MUST_CHECK;
+/** @brief vl_json_parse_opts with the default limits. */
+int vl_json_parse(const char *p, size_t n, vl_arena *a, const vl_json **out,
+                  vl_error *err) VL_MUST_CHECK;
+
+/* Accessors. All accept NULL nodes (a missing value) and then return
+ * MISSING / 0 / NULL / false, so lookups chain:
+ *   vl_json_get(vl_json_get(root, "add"), "path")                         */
+
+vl_json_kind_t vl_json_kind(const vl_json *v);
+/** @brief "missing", "null", "a boolean", "a number", "a string", "an
+ *  array", "an object": for messages. */
+const char *vl_json_kind_name(vl_json_kind_t k);
+/** @return elements of an array, members of an object, otherwise 0. */
+size_t vl_json_len(const vl_json *v);
+/** @return element i of an array, or NULL (not an array, i out of range). */
+const vl_json *vl_json_at(const vl_json *arr, size_t i);
+/** @return the value of member i of an object (input order) and its key in
+ *  *key (may be NULL), or NULL (not an object, i out of range). */
+const vl_json *vl_json_member(const vl_json *obj, size_t i, vl_sv *key);
+/** @return the value of the last member named key, or NULL (absent or obj
+ *  not an object). Keys are compared bytewise after unescaping. */
+const vl_json *vl_json_get(const vl_json *obj, const char *key);
+const vl_json *vl_json_get_sv(const vl_json *obj, vl_sv key);
+
+/** @brief A string's unescaped bytes (valid UTF-8, may contain NUL bytes).
+ *  @return false if v is not a string. */
+bool vl_json_str(const vl_json *v, vl_sv *out);
+/** @brief A number as int64. @return false if v is not a number, not
+ *  integral in its text (1.0 and 1e2 are not), or outside int64. */
+bool vl_json_i64(const vl_json *v, int64_t *out);
+/** @brief A number as the nearest double (correctly rounded; beyond the
+ *  double range it is +-HUGE_VAL, below it 0). @return false if not a number. */
+bool vl_json_f64(const vl_json *v, double *out);
+/** @brief A number's text exactly as in the input. */
+bool vl_json_num_text(const vl_json *v, vl_sv *out);
+bool vl_json_bool(const vl_json *v, bool *out);
+static inline bool vl_json_is_null(const vl_json *v) { return vl_json_kind(v) == VL_JSON_NULL; }
+
+/* Typed member getters for code such as a Delta log reader. A member whose
+ * value is JSON null counts as absent. Messages name the key.
+ * @return VL_OK; VL_ENOTFOUND (absent, null, or obj is not an object);
+ *  VL_EINVAL (present with another type, or a fraction for _i64);
+ *  VL_ERANGE (_i64: a whole number outside int64). *out is set only on VL_OK. */
+int vl_json_get_str(const vl_json *obj, const char *key, vl_sv *out, vl_error *err) VL_MUST_CHECK;
+int vl_json_get_i64(const vl_json *obj, const char *key, int64_t *out, vl_error *err) VL_MUST_CHECK;
+int vl_json_get_f64(const vl_json *obj, const char *key, double *out, vl_error *err) VL_MUST_CHECK;
+int vl_json_get_bool(const vl_json *obj, const char *key, bool *out, vl_error *err) VL_MUST_CHECK;
+int vl_json_get_obj(const vl_json *obj, const char *key, const vl_json **out,
+                    vl_error *err) VL_MUST_CHECK;
+int vl_json_get_arr(const vl_json *obj, const char *key, const vl_json **out,
+                    vl_error *err) VL_MUST_CHECK;
+
+/** @brief Deep equality: same kinds, same strings, same number TEXT (1.0
+ *  and 1 differ), members in the same order. NULL equals NULL only. */
+bool vl_json_equal(const vl_json *a, const vl_json *b);
+
+/*
+ * The writer: appends compact JSON to a vl_buf, inserting commas and
+ * tracking nesting itself. Errors are sticky: after the first one, calls do
+ * nothing and return it; check each call or only vl_json_w_finish. Misuse (a
+ * value where a key is due, a key in an array, unbalanced end) asserts in
+ * debug builds and is VL_EINVAL in release builds. NaN and infinities are
+ * VL_EINVAL unless flags has VL_JSON_W_NONFINITE_NULL (then written as null).
+ * Strings that are not valid UTF-8 get U+FFFD for each bad byte.
+ *
+ *   vl_json_w w; vl_json_w_init(&w, &buf, 0);
+ *   vl_json_w_begin_obj(&w); vl_json_w_key(&w, "size"); vl_json_w_int(&w, 123);
+ *   vl_json_w_end_obj(&w); VL_RETURN_IF_ERR(vl_json_w_finish(&w, err));
+ */
+#define VL_JSON_W_MAX_DEPTH 1024
+#define VL_JSON_W_NONFINITE_NULL 1u
+
+typedef struct vl_json_w {
+    vl_buf *out;     /* not owned */
+    unsigned flags;
+    int rc;          /* the first error, sticky */
+    bool need_comma; /* a value was written at this level */
+    bool want_value; /* in an object, a key was written */
+    bool done;       /* a complete top-level value was written */
+    uint32_t depth;
+    uint64_t is_obj[VL_JSON_W_MAX_DEPTH / 64]; /* one bit per open level */
+} vl_json_w;
+
+/** @brief Starts writing into out (appended to; not owned). */
+void vl_json_w_init(vl_json_w *w, vl_buf *out, unsigned flags);
+int vl_json_w_begin_obj(vl_json_w *w);
+int vl_json_w_end_obj(vl_json_w *w);
+int vl_json_w_begin_arr(vl_json_w *w);
+int vl_json_w_end_arr(vl_json_w *w);
+/** @brief A member key: a NUL-terminated string, or n bytes. */
+int vl_json_w_key(vl_json_w *w, const char *key);
+int vl_json_w_key_n(vl_json_w *w, const char *key, size_t n);
+int vl_json_w_str(vl_json_w *w, const char *s, size_t n);
+int vl_json_w_cstr(vl_json_w *w, const char *s);
+int vl_json_w_int(vl_json_w *w, int64_t v);
+int vl_json_w_uint(vl_json_w *w, uint64_t v);
+/** @brief The shortest text that reads back as v (vl_fmt_double). */
+int vl_json_w_double(vl_json_w *w, double v);
+int vl_json_w_bool(vl_json_w *w, bool v);
+int vl_json_w_null(vl_json_w *w);
+/** @brief n bytes of JSON written as one value, verbatim. The caller
+ *  vouches that they are exactly one valid JSON value. */
+int vl_json_w_raw(vl_json_w *w, const char *json, size_t n);
+/** @brief A DOM node and everything below it (numbers as their text);
+ *  NULL writes null. */
+int vl_json_w_value(vl_json_w *w, const vl_json *v);
+/** @return VL_OK if exactly one complete value was written without error,
+ *  otherwise the sticky error (with a message) or VL_EINVAL (unbalanced). */
+int vl_json_w_finish(vl_json_w *w, vl_error *err) VL_MUST_CHECK;
+
+/* ================================================================ end JSON */
+
+
+/* JSON string primitives, shared by the DOM parser and the event decoder. */
+/** @brief The first byte at or after p (before e) that a string scanner must
+ *  look at: '"', '\\', a control character or a byte >= 0x80; e if none. */
+const char *vl_json_skip_plain(const char *p, const char *e);
+/** @brief Reads 4 hex digits at p (before e) into *out. */
+bool vl_json_read_u4(const char *p, const char *e, unsigned *out);
+/** @brief Writes the unescaped form of the already validated string content
+ *  p[0..n) (escapes checked, surrogates paired) to out, which needs n bytes.
+ *  @return the length written. */
+size_t vl_json_unescape(const char *p, size_t n, char *out);
+
 #endif /* VL_CORE_H */

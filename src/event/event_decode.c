@@ -28,9 +28,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
 
 #define MAX_DEPTH 64
 
@@ -130,59 +127,6 @@ static inline void skip_ws(dctx *c) {
     c->p = p;
 }
 
-static inline int hexval(unsigned char ch) {
-    if (ch >= '0' && ch <= '9') return ch - '0';
-    ch |= 0x20;
-    if (ch >= 'a' && ch <= 'f') return ch - 'a' + 10;
-    return -1;
-}
-
-static bool read_u4(const char *p, const char *e, unsigned *out) {
-    if (e - p < 4) return false;
-    unsigned v = 0;
-    for (int i = 0; i < 4; i++) {
-        int h = hexval((unsigned char)p[i]);
-        if (h < 0) return false;
-        v = v << 4 | (unsigned)h;
-    }
-    *out = v;
-    return true;
-}
-
-/* Skips bytes that need no attention inside a string: not '"', '\\', a
- * control character or a non-ASCII byte. */
-static inline const char *skip_plain(const char *p, const char *e) {
-#if defined(__SSE2__)
-    const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\');
-    const __m128i ctl = _mm_set1_epi8(0x1f);
-    while (e - p >= 16) {
-        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
-        __m128i m = _mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, bslash));
-        /* bytes <= 0x1f: max(v, 0x1f) == 0x1f (unsigned) */
-        m = _mm_or_si128(m, _mm_cmpeq_epi8(_mm_max_epu8(v, ctl), ctl));
-        int mask = _mm_movemask_epi8(m) | _mm_movemask_epi8(v); /* | bytes >= 0x80 */
-        if (mask) return p + __builtin_ctz((unsigned)mask);
-        p += 16;
-    }
-#else
-    const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
-    while (e - p >= 8) {
-        uint64_t w;
-        memcpy(&w, p, 8);
-        uint64_t q = w ^ (ones * '"'), b = w ^ (ones * '\\');
-        uint64_t hit = ((w - ones * 0x20) & ~w) | ((q - ones) & ~q) | ((b - ones) & ~b) | w;
-        if (hit & highs) break;
-        p += 8;
-    }
-#endif
-    while (p < e) {
-        unsigned char ch = (unsigned char)*p;
-        if (ch == '"' || ch == '\\' || ch < 0x20 || ch >= 0x80) return p;
-        p++;
-    }
-    return p;
-}
-
 /*
  * Scans a string whose opening quote is at c->p. On success c->p is past the
  * closing quote, *raw is the bytes between the quotes and *escaped tells
@@ -192,7 +136,7 @@ static bool scan_string(dctx *c, vl_sv *raw, bool *escaped) {
     const char *start = c->p + 1, *p = start, *e = c->end;
     bool esc = false;
     for (;;) {
-        p = skip_plain(p, e);
+        p = vl_json_skip_plain(p, e);
         if (p >= e) {
             malformed(c, c->base + (c->end - c->base), "unterminated string");
             return false;
@@ -224,13 +168,13 @@ static bool scan_string(dctx *c, vl_sv *raw, bool *escaped) {
             break;
         case 'u': {
             unsigned u;
-            if (!read_u4(p + 2, e, &u)) {
+            if (!vl_json_read_u4(p + 2, e, &u)) {
                 malformed(c, p, "\\u must be followed by 4 hex digits");
                 return false;
             }
             if (u >= 0xD800 && u <= 0xDBFF) {
                 unsigned lo;
-                if (e - p < 12 || p[6] != '\\' || p[7] != 'u' || !read_u4(p + 8, e, &lo) ||
+                if (e - p < 12 || p[6] != '\\' || p[7] != 'u' || !vl_json_read_u4(p + 8, e, &lo) ||
                     lo < 0xDC00 || lo > 0xDFFF) {
                     malformed(c, p, "unpaired UTF-16 surrogate in \\u escape");
                     return false;
@@ -254,56 +198,6 @@ static bool scan_string(dctx *c, vl_sv *raw, bool *escaped) {
     *escaped = esc;
     c->p = p + 1;
     return true;
-}
-
-/* Writes the unescaped form of an already validated string; out needs
- * raw.n bytes (escapes never grow). @return length. */
-static size_t unescape(const vl_sv raw, char *out) {
-    const char *p = raw.p, *e = raw.p + raw.n;
-    char *o = out;
-    while (p < e) {
-        if (*p != '\\') {
-            *o++ = *p++;
-            continue;
-        }
-        char k = p[1];
-        p += 2;
-        switch (k) {
-        case 'b': *o++ = '\b'; break;
-        case 'f': *o++ = '\f'; break;
-        case 'n': *o++ = '\n'; break;
-        case 'r': *o++ = '\r'; break;
-        case 't': *o++ = '\t'; break;
-        case 'u': {
-            unsigned u, lo;
-            (void)read_u4(p, e, &u);
-            p += 4;
-            if (u >= 0xD800 && u <= 0xDBFF) {
-                (void)read_u4(p + 2, e, &lo);
-                p += 6;
-                u = 0x10000 + ((u - 0xD800) << 10) + (lo - 0xDC00);
-            }
-            if (u < 0x80) {
-                *o++ = (char)u;
-            } else if (u < 0x800) {
-                *o++ = (char)(0xC0 | u >> 6);
-                *o++ = (char)(0x80 | (u & 0x3F));
-            } else if (u < 0x10000) {
-                *o++ = (char)(0xE0 | u >> 12);
-                *o++ = (char)(0x80 | ((u >> 6) & 0x3F));
-                *o++ = (char)(0x80 | (u & 0x3F));
-            } else {
-                *o++ = (char)(0xF0 | u >> 18);
-                *o++ = (char)(0x80 | ((u >> 12) & 0x3F));
-                *o++ = (char)(0x80 | ((u >> 6) & 0x3F));
-                *o++ = (char)(0x80 | (u & 0x3F));
-            }
-            break;
-        }
-        default: *o++ = k; /* " \ / */
-        }
-    }
-    return (size_t)(o - out);
 }
 
 /* A scanned number: its bytes, whether it is a whole number, and (when it
@@ -559,7 +453,7 @@ static bool string_value(dctx *c, vl_sv raw, bool escaped, vl_sv *out) {
         return false;
     }
     out->p = mem;
-    out->n = unescape(raw, mem);
+    out->n = vl_json_unescape(raw.p, raw.n, mem);
     return true;
 }
 
@@ -765,7 +659,7 @@ static void decode_object(dctx *c, vl_decoder *d, vl_event *ev) {
             f = find_key(key.p, key.n);
         } else {
             char tmp[256];
-            f = key.n <= sizeof(tmp) ? find_key(tmp, unescape(key, tmp)) : -1;
+            f = key.n <= sizeof(tmp) ? find_key(tmp, vl_json_unescape(key.p, key.n, tmp)) : -1;
         }
         if (c->p >= c->end) {
             malformed(c, c->p, "unexpected end, expected a value");
