@@ -12,6 +12,8 @@
  */
 #include "event/event.h"
 
+#include "bench.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,18 +21,6 @@
 #include <json-c/json.h>
 #endif
 
-#define REPS 5
-
-typedef struct {
-    vl_sv *lines;
-    size_t n;
-    size_t bytes;
-} corpus;
-
-static int cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
 
 typedef size_t (*parse_fn)(const corpus *c); /* returns a checksum */
 
@@ -41,8 +31,7 @@ static double median_secs(parse_fn fn, const corpus *c, size_t *check) {
         *check = fn(c);
         t[r] = (double)(vl_mono_us() - t0) / 1e6;
     }
-    qsort(t, REPS, sizeof(double), cmp_double);
-    return t[REPS / 2];
+    return median_of(t);
 }
 
 static size_t run_vidlake(const corpus *c) {

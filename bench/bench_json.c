@@ -17,6 +17,8 @@
  */
 #include "core/core.h"
 
+#include "bench.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -24,18 +26,6 @@
 #include <json-c/json.h>
 #endif
 
-#define REPS 5
-
-typedef struct {
-    vl_sv *lines;
-    size_t n;
-    size_t bytes;
-} corpus;
-
-static int cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
 
 typedef size_t (*run_fn)(const corpus *c, size_t n_adds);
 
@@ -46,8 +36,7 @@ static double median_secs(run_fn fn, const corpus *c, size_t n_adds, size_t *che
         *check = fn(c, n_adds);
         t[r] = (double)(vl_mono_us() - t0) / 1e6;
     }
-    qsort(t, REPS, sizeof(double), cmp_double);
-    return t[REPS / 2];
+    return median_of(t);
 }
 
 /* One add action, as Spark writes them. */

@@ -8,24 +8,9 @@
 # Skipped, with a reason, when node or the npm packages are missing.
 . "$(dirname "$0")/lib.sh"
 
-ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-PEER="$ROOT/tests/peers/duckdb.mjs"
 T="parquet vs duckdb"
 
-if ! command -v node >/dev/null 2>&1; then
-  echo "skip $T: node is not installed (scripts/deps.sh installs it with the npm packages)"
-  exit 0
-fi
-if [ ! -d "$ROOT/node_modules/@duckdb/node-api" ]; then
-  echo "skip $T: @duckdb/node-api is not installed (run scripts/deps.sh, or npm ci)"
-  exit 0
-fi
-if ! ver=$(node "$PEER" version 2>"$WORK/peer.err"); then
-  why=$(grep -m1 -i 'error' "$WORK/peer.err" || head -1 "$WORK/peer.err")
-  echo "skip $T: DuckDB does not load: ${why:0:300}"
-  exit 0
-fi
-echo "# DuckDB $ver"
+need_duckdb_peer "$T"
 
 # same NAME VIDLAKE_OUT PEER_OUT: ok when identical, else FAIL with the first
 # differing line of each (and the first top-level key whose values differ).

@@ -26,24 +26,10 @@
 . "$(dirname "$0")/lib.sh"
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-PEER="$ROOT/tests/peers/duckdb.mjs"
 T="parquet writer vs duckdb"
 UNIT="$(dirname "$VIDLAKE")/test/parquet_writer_test"
 
-if ! command -v node >/dev/null 2>&1; then
-  echo "skip $T: node is not installed (scripts/deps.sh installs it with the npm packages)"
-  exit 0
-fi
-if [ ! -d "$ROOT/node_modules/@duckdb/node-api" ]; then
-  echo "skip $T: @duckdb/node-api is not installed (run scripts/deps.sh, or npm ci)"
-  exit 0
-fi
-if ! ver=$(node "$PEER" version 2>"$WORK/peer.err"); then
-  why=$(grep -m1 -i 'error' "$WORK/peer.err" || head -1 "$WORK/peer.err")
-  echo "skip $T: DuckDB does not load: ${why:0:300}"
-  exit 0
-fi
-echo "# DuckDB $ver"
+need_duckdb_peer "$T"
 if [ ! -x "$UNIT" ]; then
   fail "$T: no $UNIT (make MODE=... tests-build builds it next to \$VIDLAKE)"
   exit 0

@@ -25,3 +25,27 @@ run_status() {
   "$@" >"$WORK/out" 2>"$WORK/err"
   echo $?
 }
+
+# need_duckdb_peer NAME: sets PEER to the DuckDB peer script and prints the
+# DuckDB version, or prints "skip NAME: why" and exits 0 when node, the npm
+# package or DuckDB itself is not available.
+need_duckdb_peer() {
+  local root
+  root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+  PEER="$root/tests/peers/duckdb.mjs"
+  if ! command -v node >/dev/null 2>&1; then
+    echo "skip $1: node is not installed (scripts/deps.sh installs it with the npm packages)"
+    exit 0
+  fi
+  if [ ! -d "$root/node_modules/@duckdb/node-api" ]; then
+    echo "skip $1: @duckdb/node-api is not installed (run scripts/deps.sh, or npm ci)"
+    exit 0
+  fi
+  local ver why
+  if ! ver=$(node "$PEER" version 2>"$WORK/peer.err"); then
+    why=$(grep -m1 -i 'error' "$WORK/peer.err" || head -1 "$WORK/peer.err")
+    echo "skip $1: DuckDB does not load: ${why:0:300}"
+    exit 0
+  fi
+  echo "# DuckDB $ver"
+}

@@ -1,0 +1,30 @@
+/* vidlake - Apache-2.0 */
+/* Shared by the benchmark programs: a corpus of lines held in memory and the
+ * median of repeated timings. */
+#ifndef VL_BENCH_H
+#define VL_BENCH_H
+
+#include "core/core.h"
+
+#include <stdlib.h>
+
+#define REPS 5
+
+typedef struct {
+    vl_sv *lines;
+    size_t n;
+    size_t bytes;
+} corpus;
+
+static int cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* The median of REPS timings (sorted in place). */
+static inline double median_of(double *t) {
+    qsort(t, REPS, sizeof(double), cmp_double);
+    return t[REPS / 2];
+}
+
+#endif
