@@ -27,4 +27,23 @@ static inline double median_of(double *t) {
     return t[REPS / 2];
 }
 
+#ifdef HAVE_JSONC
+#include <json-c/json.h>
+
+/* The peer: json-c parses every line into a DOM (no validation). @return
+ * the lines it accepted. */
+static inline size_t bench_jsonc_parse(const corpus *c) {
+    json_tokener *tok = json_tokener_new();
+    size_t ok = 0;
+    for (size_t i = 0; i < c->n; i++) {
+        json_object *o = json_tokener_parse_ex(tok, c->lines[i].p, (int)c->lines[i].n);
+        if (o) ok++;
+        json_object_put(o);
+        json_tokener_reset(tok);
+    }
+    json_tokener_free(tok);
+    return ok;
+}
+#endif
+
 #endif

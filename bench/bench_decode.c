@@ -17,9 +17,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#ifdef HAVE_JSONC
-#include <json-c/json.h>
-#endif
 
 
 typedef size_t (*parse_fn)(const corpus *c); /* returns a checksum */
@@ -51,20 +48,6 @@ static size_t run_vidlake(const corpus *c) {
     return ok;
 }
 
-#ifdef HAVE_JSONC
-static size_t run_jsonc(const corpus *c) {
-    json_tokener *tok = json_tokener_new();
-    size_t ok = 0;
-    for (size_t i = 0; i < c->n; i++) {
-        json_object *o = json_tokener_parse_ex(tok, c->lines[i].p, (int)c->lines[i].n);
-        if (o) ok++;
-        json_object_put(o);
-        json_tokener_reset(tok);
-    }
-    json_tokener_free(tok);
-    return ok;
-}
-#endif
 
 int main(int argc, char **argv) {
     int64_t events = argc > 1 ? atoll(argv[1]) : 300000;
@@ -124,7 +107,7 @@ int main(int argc, char **argv) {
            "median of %d)\n",
            ours, (double)c.n / secs / 1e6, check, c.n, REPS);
 #ifdef HAVE_JSONC
-    secs = median_secs(run_jsonc, &c, &check);
+    secs = median_secs(bench_jsonc_parse, &c, &check);
     printf("decode    json-c    %8.0f MB/s  %6.2f M events/s  (DOM parse only)  vidlake is %.1fx faster\n",
            (double)c.bytes / secs / 1e6, (double)c.n / secs / 1e6,
            ours / ((double)c.bytes / secs / 1e6));

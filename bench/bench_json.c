@@ -22,9 +22,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#ifdef HAVE_JSONC
-#include <json-c/json.h>
-#endif
 
 
 typedef size_t (*run_fn)(const corpus *c, size_t n_adds);
@@ -177,16 +174,7 @@ static size_t run_write(const corpus *c, size_t n_adds) {
 #ifdef HAVE_JSONC
 static size_t run_jsonc(const corpus *c, size_t n_adds) {
     (void)n_adds;
-    json_tokener *tok = json_tokener_new();
-    size_t ok = 0;
-    for (size_t i = 0; i < c->n; i++) {
-        json_object *o = json_tokener_parse_ex(tok, c->lines[i].p, (int)c->lines[i].n);
-        if (o) ok++;
-        json_object_put(o);
-        json_tokener_reset(tok);
-    }
-    json_tokener_free(tok);
-    return ok;
+    return bench_jsonc_parse(c);
 }
 #endif
 

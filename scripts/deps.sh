@@ -32,16 +32,21 @@ for pair in "${files[@]}"; do
   ls $f >/dev/null 2>&1 || missing+=("${pair##*:}")
 done
 
-if [ ${#missing[@]} -gt 0 ]; then
-  echo "deps: installing ${missing[*]}" >&2
-  sudo=""
+# apt_install PKG...: as root, or through sudo
+apt_install() {
+  local sudo=""
   if [ "$(id -u)" != 0 ]; then
-    command -v sudo >/dev/null 2>&1 || { echo "deps: need root (or sudo) to apt-get install ${missing[*]}" >&2; exit 1; }
+    command -v sudo >/dev/null 2>&1 || { echo "deps: need root (or sudo) to apt-get install $*" >&2; exit 1; }
     sudo=sudo
   fi
   export DEBIAN_FRONTEND=noninteractive
   $sudo apt-get update -qq
-  $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  $sudo apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
+
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "deps: installing ${missing[*]}" >&2
+  apt_install "${missing[@]}"
 fi
 
 # npm packages (test peers, dashboard assets), when the project has any:
@@ -52,14 +57,7 @@ if [ -f package-lock.json ]; then
   if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
     if ! command -v npm >/dev/null 2>&1; then
       echo "deps: installing nodejs and npm" >&2
-      sudo=""
-      if [ "$(id -u)" != 0 ]; then
-        command -v sudo >/dev/null 2>&1 || { echo "deps: need root (or sudo) to apt-get install nodejs npm" >&2; exit 1; }
-        sudo=sudo
-      fi
-      export DEBIAN_FRONTEND=noninteractive
-      $sudo apt-get update -qq
-      $sudo apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
+      apt_install nodejs npm
     fi
     echo "deps: npm ci" >&2
     if ! npm ci --no-audit --no-fund --loglevel=error >&2; then
