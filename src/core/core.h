@@ -199,7 +199,14 @@ static inline void vl_buf_clear(vl_buf *b) { b->n = 0; }
 /** @brief Makes room for at least extra more bytes. */
 int vl_buf_reserve(vl_buf *b, size_t extra) VL_MUST_CHECK;
 int vl_buf_append(vl_buf *b, const void *p, size_t n) VL_MUST_CHECK;
-int vl_buf_putc(vl_buf *b, char c) VL_MUST_CHECK;
+int vl_buf__putc_slow(vl_buf *b, char c) VL_MUST_CHECK;
+static inline VL_MUST_CHECK int vl_buf_putc(vl_buf *b, char c) {
+    if (VL_LIKELY(b->n < b->cap)) {
+        b->p[b->n++] = c;
+        return VL_OK;
+    }
+    return vl_buf__putc_slow(b, c);
+}
 int vl_buf_puts(vl_buf *b, const char *s) VL_MUST_CHECK;
 int vl_buf_printf(vl_buf *b, const char *fmt, ...) VL_PRINTF(2, 3) VL_MUST_CHECK;
 /** @brief Ensures a NUL after the data (not counted in n) and returns p. */

@@ -188,7 +188,7 @@ int vl_buf_append(vl_buf *b, const void *p, size_t n) {
     return VL_OK;
 }
 
-int vl_buf_putc(vl_buf *b, char c) {
+int vl_buf__putc_slow(vl_buf *b, char c) {
     VL_RETURN_IF_ERR(vl_buf_reserve(b, 1));
     b->p[b->n++] = c;
     return VL_OK;
@@ -225,6 +225,21 @@ size_t vl_json_escape(char *out, const char *s, size_t n) {
     *o++ = '"';
     size_t i = 0;
     while (i < n) {
+        /* eight plain ASCII bytes at a time: none below 0x20, none >= 0x80,
+         * no '"' and no '\\' (SWAR: a byte is flagged when it has the
+         * high bit, or when subtracting makes it borrow) */
+        while (i + 8 <= n) {
+            uint64_t w;
+            memcpy(&w, p + i, 8);
+            const uint64_t ones = 0x0101010101010101ULL, high = 0x8080808080808080ULL;
+            uint64_t q = w ^ (ones * '"'), b = w ^ (ones * '\\');
+            uint64_t bad = (w | ((w - ones * 0x20) & ~w) | ((q - ones) & ~q) | ((b - ones) & ~b)) & high;
+            if (bad) break;
+            memcpy(o, p + i, 8);
+            o += 8;
+            i += 8;
+        }
+        if (i >= n) break;
         unsigned c = p[i];
         if (c >= 0x20 && c != '"' && c != '\\' && c < 0x80) {
             *o++ = (char)c;
