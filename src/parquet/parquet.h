@@ -377,6 +377,29 @@ int vl_pq_rows_write(vl_pq_reader *r, uint32_t rg, const bool *fields, int forma
                      vl_error *err) VL_MUST_CHECK;
 
 
+/* Receives one row as the JSON text of each top-level field (cells[i] for
+ * the root's child i; empty for fields not selected). The texts are valid
+ * during the call only. Return VL_OK, VL_PQ_STOP to end early, or an error
+ * (set err). */
+#define VL_PQ_STOP (-1)
+typedef int (*vl_pq_cells_cb)(void *ctx, const vl_sv *cells, vl_error *err);
+
+/**
+ * @brief Reassembles the rows of row group rg like vl_pq_rows_write but
+ * hands each row to cb as per-field JSON cells, for callers that rearrange
+ * fields (Delta scans add partition values and missing columns).
+ * @param scratch an arena for the decoded columns, reset first and kept for
+ *        the caller to reuse across row groups and files (NULL: a private
+ *        one). The cells point into it only during cb.
+ * @param rows_out receives the rows handed to cb (may be NULL).
+ */
+int vl_pq_rows_cells(vl_pq_reader *r, uint32_t rg, const bool *fields, vl_arena *scratch, vl_pq_cells_cb cb,
+                     void *ctx, int64_t *rows_out, vl_error *err) VL_MUST_CHECK;
+
+/** @brief Appends a JSON cell as a CSV field (RFC 4180): null is empty, a
+ *  plain string unescaped, anything else as JSON text, quoted when needed. */
+int vl_pq_json_to_csv_cell(vl_buf *out, const char *p, size_t n, vl_error *err) VL_MUST_CHECK;
+
 /* =============================================================== pruning */
 
 /* A comparison against a column, for skipping row groups by statistics. */

@@ -121,12 +121,32 @@ static int put_ts(rows *R, int64_t v, int32_t unit, bool utc) {
     unsigned m, d;
     vl_civil_from_days(day, &y, &m, &d);
     unsigned secs = (unsigned)(rem / VL_US_PER_SEC);
+    if (VL_LIKELY(y >= 0 && y <= 9999)) {
+        /* the common case by hand: this is on the hot path of every row */
+        char t[32];
+        unsigned f = (unsigned)(rem % VL_US_PER_SEC), hh = secs / 3600, mi = secs / 60 % 60, ss = secs % 60;
+        unsigned yy = (unsigned)y;
+        t[0] = '"';
+        t[1] = (char)('0' + yy / 1000), t[2] = (char)('0' + yy / 100 % 10), t[3] = (char)('0' + yy / 10 % 10),
+        t[4] = (char)('0' + yy % 10), t[5] = '-';
+        t[6] = (char)('0' + m / 10), t[7] = (char)('0' + m % 10), t[8] = '-';
+        t[9] = (char)('0' + d / 10), t[10] = (char)('0' + d % 10), t[11] = 'T';
+        t[12] = (char)('0' + hh / 10), t[13] = (char)('0' + hh % 10), t[14] = ':';
+        t[15] = (char)('0' + mi / 10), t[16] = (char)('0' + mi % 10), t[17] = ':';
+        t[18] = (char)('0' + ss / 10), t[19] = (char)('0' + ss % 10), t[20] = '.';
+        for (int k = 26; k >= 21; k--) {
+            t[k] = (char)('0' + f % 10);
+            f /= 10;
+        }
+        size_t n = 27;
+        if (utc) t[n++] = 'Z';
+        t[n++] = '"';
+        return put(R, t, n);
+    }
     char tmp[64];
-    int n = snprintf(tmp, sizeof(tmp),
-                     y >= 0 && y <= 9999 ? "\"%04lld-%02u-%02uT%02u:%02u:%02u.%06u%s\""
-                                         : "\"%+07lld-%02u-%02uT%02u:%02u:%02u.%06u%s\"",
-                     (long long)y, m, d, secs / 3600, secs / 60 % 60, secs % 60,
-                     (unsigned)(rem % VL_US_PER_SEC), utc ? "Z" : ""); /* local time: no 'Z' */
+    int n = snprintf(tmp, sizeof(tmp), "\"%+07lld-%02u-%02uT%02u:%02u:%02u.%06u%s\"", (long long)y, m, d,
+                     secs / 3600, secs / 60 % 60, secs % 60, (unsigned)(rem % VL_US_PER_SEC),
+                     utc ? "Z" : ""); /* local time: no 'Z' */
     return put(R, tmp, (size_t)n);
 }
 
@@ -509,34 +529,46 @@ static int json_to_csv_cell(vl_buf *out, const char *p, size_t n, vl_error *err)
     return VL_OK;
 }
 
-int vl_pq_rows_write(vl_pq_reader *r, uint32_t rg, const bool *fields, int format, int64_t skip,
-                     int64_t limit, vl_pq_row_sink sink, void *ctx, int64_t *written, vl_error *err) {
+/* The columns of one row group, read for a selection of fields. */
+typedef struct prepared {
+    bool *want;
+    cursor *cur;
+    vl_pq_column *cols;
+    vl_arena own; /* when the caller lends no arena */
+    vl_arena *a;
+    int64_t rows_n;
+} prepared;
+
+static void prepared_free(prepared *P) {
+    vl_arena_destroy(&P->own);
+    vl_free(P->cols);
+    vl_free(P->cur);
+    vl_free(P->want);
+}
+
+static int prepare(vl_pq_reader *r, uint32_t rg, const bool *fields, vl_arena *scratch, prepared *P,
+                   vl_error *err) {
     const vl_pq_schema *s = vl_pq_reader_schema(r);
     const vl_pq_file_meta *m = vl_pq_reader_meta(r);
-    *written = 0;
+    memset(P, 0, sizeof(*P));
+    vl_arena_init(&P->own, 1 << 16);
+    P->a = scratch ? scratch : &P->own;
+    if (scratch) vl_arena_reset(scratch);
     if (rg >= m->n_row_groups) return vl_error_set(err, VL_EINVAL, "no row group %u", rg);
     const vl_pq_node *root = s->root;
-    bool *want = vl_calloc(s->n_leaves + 1, sizeof(bool));
-    cursor *cur = vl_calloc(s->n_leaves + 1, sizeof(cursor));
-    vl_pq_column *cols = vl_calloc(s->n_leaves + 1, sizeof(vl_pq_column));
-    vl_arena a;
-    vl_arena_init(&a, 1 << 16);
-    vl_buf line, cell;
-    vl_buf_init(&line);
-    vl_buf_init(&cell);
-    int rc = VL_OK;
-    if (!want || !cur || !cols) {
-        rc = vl_error_set(err, VL_ENOMEM, "out of memory");
-        goto done;
-    }
+    P->want = vl_calloc(s->n_leaves + 1, sizeof(bool));
+    P->cur = vl_calloc(s->n_leaves + 1, sizeof(cursor));
+    P->cols = vl_calloc(s->n_leaves + 1, sizeof(vl_pq_column));
+    if (!P->want || !P->cur || !P->cols) return vl_error_set(err, VL_ENOMEM, "out of memory");
+    bool *want = P->want;
+    vl_pq_column *cols = P->cols;
     for (uint32_t i = 0; i < root->n_children; i++)
         if (!fields || fields[i]) collect_leaves(&root->children[i], want);
-    for (uint32_t l = 0; l < s->n_leaves && rc == VL_OK; l++) {
+    for (uint32_t l = 0; l < s->n_leaves; l++) {
         if (!want[l]) continue;
-        rc = vl_pq_read_column(r, rg, l, &a, &cols[l], err);
-        cur[l].col = &cols[l];
+        VL_RETURN_IF_ERR(vl_pq_read_column(r, rg, l, P->a, &cols[l], err));
+        P->cur[l].col = &cols[l];
     }
-    if (rc) goto done;
     /* rows: entries with repetition level 0 in the first selected leaf */
     int64_t rows_n = m->row_groups[rg].num_rows;
     uint32_t any = UINT32_MAX;
@@ -548,8 +580,7 @@ int vl_pq_rows_write(vl_pq_reader *r, uint32_t rg, const bool *fields, int forma
     if (any == UINT32_MAX && s->n_leaves > 0) {
         /* no column selected: the rows are still those the data holds, not
          * what the footer claims, so count them in the first leaf */
-        rc = vl_pq_read_column(r, rg, 0, &a, &cols[0], err);
-        if (rc) goto done;
+        VL_RETURN_IF_ERR(vl_pq_read_column(r, rg, 0, P->a, &cols[0], err));
         any = 0;
     } else if (any == UINT32_MAX) {
         /* a schema without columns holds no data to count rows in; a footer
@@ -560,24 +591,77 @@ int vl_pq_rows_write(vl_pq_reader *r, uint32_t rg, const bool *fields, int forma
         const vl_pq_column *c0 = &cols[any];
         size_t starts = 0;
         for (size_t i = 0; i < c0->n; i++) starts += !c0->rep || c0->rep[i] == 0;
-        if ((int64_t)starts != rows_n) {
-            /* trust the data over the footer (some writers get num_rows wrong),
-             * but every selected leaf must agree */
-            rows_n = (int64_t)starts;
-        }
+        /* trust the data over the footer (some writers get num_rows wrong),
+         * but every selected leaf must agree */
+        rows_n = (int64_t)starts;
         for (uint32_t l = 0; l < s->n_leaves; l++) {
             if (!want[l] || l == any) continue;
             size_t st = 0;
             for (size_t i = 0; i < cols[l].n; i++) st += !cols[l].rep || cols[l].rep[i] == 0;
-            if ((int64_t)st != rows_n) {
-                rc = vl_error_set(err, VL_ECORRUPT,
-                                  "row group %u: columns disagree on the number of rows (%zu and %lld)",
-                                  rg, st, (long long)rows_n);
-                goto done;
-            }
+            if ((int64_t)st != rows_n)
+                return vl_error_set(err, VL_ECORRUPT,
+                                    "row group %u: columns disagree on the number of rows (%zu and %lld)",
+                                    rg, st, (long long)rows_n);
         }
     }
-    rows R = {.r = r, .cur = cur, .out = &line, .err = err};
+    P->rows_n = rows_n;
+    return VL_OK;
+}
+
+int vl_pq_json_to_csv_cell(vl_buf *out, const char *p, size_t n, vl_error *err) {
+    return json_to_csv_cell(out, p, n, err);
+}
+
+int vl_pq_rows_cells(vl_pq_reader *r, uint32_t rg, const bool *fields, vl_arena *scratch, vl_pq_cells_cb cb,
+                     void *ctx, int64_t *rows_out, vl_error *err) {
+    const vl_pq_node *root = vl_pq_reader_schema(r)->root;
+    prepared P;
+    int rc = prepare(r, rg, fields, scratch, &P, err);
+    if (rows_out) *rows_out = 0;
+    vl_buf text;
+    vl_buf_init(&text);
+    size_t *ends = vl_calloc(root->n_children + 1, sizeof(size_t));
+    vl_sv *cells = vl_calloc(root->n_children + 1, sizeof(vl_sv));
+    if (rc == VL_OK && (!ends || !cells)) rc = vl_error_set(err, VL_ENOMEM, "out of memory");
+    rows R = {.r = r, .cur = P.cur, .out = &text, .err = err};
+    for (int64_t row = 0; rc == VL_OK && row < P.rows_n; row++) {
+        vl_buf_clear(&text);
+        for (uint32_t i = 0; i < root->n_children && rc == VL_OK; i++) {
+            if (!fields || fields[i]) rc = emit_field(&R, &root->children[i], 0);
+            ends[i] = text.n;
+        }
+        if (rc) break;
+        size_t at = 0;
+        for (uint32_t i = 0; i < root->n_children; i++) {
+            cells[i] = vl_sv_make(text.p ? text.p + at : "", ends[i] - at);
+            at = ends[i];
+        }
+        rc = cb(ctx, cells, err);
+        if (rc == VL_PQ_STOP) {
+            rc = VL_OK;
+            break;
+        }
+        if (rows_out) (*rows_out)++;
+    }
+    vl_free(cells);
+    vl_free(ends);
+    vl_buf_free(&text);
+    prepared_free(&P);
+    return rc;
+}
+
+int vl_pq_rows_write(vl_pq_reader *r, uint32_t rg, const bool *fields, int format, int64_t skip,
+                     int64_t limit, vl_pq_row_sink sink, void *ctx, int64_t *written, vl_error *err) {
+    const vl_pq_node *root = vl_pq_reader_schema(r)->root;
+    *written = 0;
+    prepared P;
+    vl_buf line, cell;
+    vl_buf_init(&line);
+    vl_buf_init(&cell);
+    int rc = prepare(r, rg, fields, NULL, &P, err);
+    if (rc) goto done;
+    int64_t rows_n = P.rows_n;
+    rows R = {.r = r, .cur = P.cur, .out = &line, .err = err};
     for (int64_t row = 0; row < rows_n && rc == VL_OK; row++) {
         vl_buf_clear(&line);
         bool emit = row >= skip && (limit < 0 || *written < limit);
@@ -614,9 +698,6 @@ int vl_pq_rows_write(vl_pq_reader *r, uint32_t rg, const bool *fields, int forma
 done:
     vl_buf_free(&line);
     vl_buf_free(&cell);
-    vl_arena_destroy(&a);
-    vl_free(cols);
-    vl_free(cur);
-    vl_free(want);
+    prepared_free(&P);
     return rc;
 }
