@@ -1,0 +1,421 @@
+/* vidlake - Apache-2.0 */
+/*
+ * Scans: the rows of a snapshot's live files in table-schema order.
+ *
+ * Each data file is read with the Parquet reader and its rows reassembled
+ * as per-field JSON cells; the scan then lays them out in the table's
+ * column order: partition columns come from the file's partitionValues
+ * (typed by the schema), columns the file lacks (added later by schema
+ * evolution) are null, and the file's own columns are matched by name.
+ *
+ * Pruning: a file is skipped when its partition values or stats prove that
+ * no row satisfies the predicate (vl_delta_expr_prune). Rows of the files
+ * that remain are filtered with the predicate itself.
+ *
+ * Not here: deletion vectors (refused at load), column mapping (refused),
+ * row-group pruning inside a file (files are the unit; our writer makes one
+ * row group per 256 Ki rows).
+ */
+#include "delta_int.h"
+
+#include <string.h>
+
+int vl_delta__cell_value(const vl_dt_type *t, vl_sv cell, vl_arena *a, vl_delta_value *out, vl_error *err) {
+    memset(out, 0, sizeof(*out));
+    if (cell.n == 0 || (cell.n == 4 && memcmp(cell.p, "null", 4) == 0)) {
+        out->is_null = true;
+        return VL_OK;
+    }
+    const vl_json *j;
+    VL_RETURN_IF_ERR(vl_json_parse(cell.p, cell.n, a, &j, err));
+    return vl_delta_value_from_json(t, j, a, out, err);
+}
+
+int vl_delta__file_part_value(const vl_delta_snapshot *s, const vl_delta_file *f, uint32_t i, vl_delta_value *out,
+                              vl_error *err) {
+    const vl_delta_metadata *md = &s->metadata;
+    const vl_dt_type *t = &md->schema.fields[md->partition_index[i]].type;
+    const vl_delta_kv *kv = i < f->n_partition_values ? &f->partition_values[i] : NULL;
+    int rc = vl_delta_value_parse(t, kv ? kv->value.p : NULL, kv ? kv->value.n : 0, !kv || kv->value_null, out, err);
+    if (rc)
+        vl_error_prefix(err, "file %.*s: partition value of '%.*s': ", (int)f->path.n, f->path.p,
+                        (int)md->partition_columns[i].n, md->partition_columns[i].p);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- pruning */
+
+/* The stats JSON member for field name (top-level). */
+static const vl_json *stat_of(const vl_json *stats, const char *group, vl_sv name) {
+    const vl_json *g = vl_json_get(stats, group);
+    if (!g || vl_json_kind(g) != VL_JSON_OBJECT) return NULL;
+    const vl_json *v = vl_json_get_sv(g, name);
+    return v && !vl_json_is_null(v) ? v : NULL;
+}
+
+bool vl_delta_file_may_match(const vl_delta_snapshot *s, const vl_delta_file *f, const vl_delta_expr *e) {
+    if (!e) return true;
+    const vl_dt_type *st = &s->metadata.schema;
+    const vl_delta_metadata *md = &s->metadata;
+    uint32_t nf = st->n_fields;
+    bool *used = vl_calloc(nf + 1, sizeof(bool));
+    vl_delta_colinfo *ci = vl_calloc(nf + 1, sizeof(*ci));
+    vl_arena a;
+    vl_arena_init(&a, 4096);
+    bool may = true;
+    if (!used || !ci) goto done;
+    vl_delta_expr_columns(e, used);
+    const vl_json *stats = NULL;
+    if (f->stats.n && vl_json_parse(f->stats.p, f->stats.n, &a, &stats, NULL) != VL_OK) stats = NULL;
+    if (stats && vl_json_kind(stats) != VL_JSON_OBJECT) stats = NULL;
+    int64_t nrec = f->num_records;
+    for (uint32_t i = 0; i < nf; i++) {
+        ci[i].null_count = -1;
+        ci[i].num_records = nrec;
+        if (!used[i]) continue;
+        const vl_dt_field *fd = &st->fields[i];
+        bool is_part = false;
+        for (uint32_t p = 0; p < md->n_partition_columns; p++)
+            if (md->partition_index[p] == i) {
+                is_part = true;
+                if (vl_delta__file_part_value(s, f, p, &ci[i].value, NULL) == VL_OK) ci[i].exact = true;
+            }
+        if (is_part || !stats || fd->type.kind >= VL_DT_STRUCT) continue;
+        const vl_json *mn = stat_of(stats, "minValues", fd->name), *mx = stat_of(stats, "maxValues", fd->name),
+                      *nc = stat_of(stats, "nullCount", fd->name);
+        if (mn && vl_delta_value_from_json(&fd->type, mn, &a, &ci[i].min, NULL) == VL_OK && !ci[i].min.is_null)
+            ci[i].has_min = true;
+        if (mx && vl_delta_value_from_json(&fd->type, mx, &a, &ci[i].max, NULL) == VL_OK && !ci[i].max.is_null) {
+            ci[i].has_max = true;
+            /* timestamps in stats are often truncated to milliseconds: the
+             * true maximum may be up to 999 µs later */
+            if ((fd->type.kind == VL_DT_TIMESTAMP || fd->type.kind == VL_DT_TIMESTAMP_NTZ) && ci[i].max.i % 1000 == 0)
+                ci[i].max.i += 999;
+        }
+        int64_t n;
+        if (nc && vl_json_i64(nc, &n)) ci[i].null_count = n;
+    }
+    may = vl_delta_expr_prune(e, st, ci) != VL_DELTA_NO;
+done:
+    vl_arena_destroy(&a);
+    vl_free(ci);
+    vl_free(used);
+    return may;
+}
+
+/* ------------------------------------------------------------ file rows */
+
+typedef struct file_rows {
+    const vl_delta_snapshot *s;
+    const bool *want;
+    int32_t *src;      /* per schema field: parquet root child, -1 absent, -2 partition */
+    vl_sv *part_cells; /* per schema field (partition fields only) */
+    vl_sv *cells;      /* the row handed on */
+    vl_delta__row_cb cb;
+    void *ctx;
+    bool stopped;
+} file_rows;
+
+static int file_row(void *ctx, const vl_sv *in, vl_error *err) {
+    file_rows *F = ctx;
+    uint32_t nf = F->s->metadata.schema.n_fields;
+    for (uint32_t i = 0; i < nf; i++) {
+        if (!F->want[i]) F->cells[i] = (vl_sv){"", 0};
+        else if (F->src[i] >= 0) F->cells[i] = in[F->src[i]];
+        else if (F->src[i] == -2) F->cells[i] = F->part_cells[i];
+        else F->cells[i] = VL_SV("null");
+    }
+    int rc = F->cb(F->ctx, F->cells, err);
+    if (rc == VL_PQ_STOP) F->stopped = true;
+    return rc;
+}
+
+static bool name_eq_ci(vl_sv a, vl_sv b) {
+    if (a.n != b.n) return false;
+    for (size_t i = 0; i < a.n; i++) {
+        char x = a.p[i], y = b.p[i];
+        if (x >= 'A' && x <= 'Z') x = (char)(x + 32);
+        if (y >= 'A' && y <= 'Z') y = (char)(y + 32);
+        if (x != y) return false;
+    }
+    return true;
+}
+
+void vl_delta__scratch_init(vl_delta__scratch *sc) {
+    vl_arena_init(&sc->cols, 1 << 20);
+    vl_buf_init(&sc->body);
+}
+
+void vl_delta__scratch_free(vl_delta__scratch *sc) {
+    vl_arena_destroy(&sc->cols);
+    vl_buf_free(&sc->body);
+}
+
+int vl_delta__read_file_rows(const vl_delta_snapshot *s, const vl_delta_file *f, const bool *want,
+                             vl_delta__scratch *sc, vl_delta__row_cb cb, void *ctx, int64_t *rows, uint64_t *bytes,
+                             vl_error *err) {
+    const vl_delta_table *t = s->table;
+    const vl_delta_metadata *md = &s->metadata;
+    uint32_t nf = md->schema.n_fields;
+    if (rows) *rows = 0;
+    vl_buf rel, key, own_body, pc;
+    vl_buf_init(&rel);
+    vl_buf_init(&key);
+    vl_buf_init(&own_body);
+    vl_buf_init(&pc);
+    vl_buf *body = sc ? &sc->body : &own_body;
+    vl_pq_reader *r = NULL;
+    bool *fields = NULL;
+    file_rows F = {.s = s, .want = want, .cb = cb, .ctx = ctx};
+    F.src = vl_calloc(nf + 1, sizeof(int32_t));
+    F.part_cells = vl_calloc(nf + 1, sizeof(vl_sv));
+    F.cells = vl_calloc(nf + 1, sizeof(vl_sv));
+    size_t *pc_end = vl_calloc(nf + 1, sizeof(size_t));
+    int rc = VL_OK;
+    if (!F.src || !F.part_cells || !F.cells || !pc_end) {
+        rc = vl_error_set(err, VL_ENOMEM, "out of memory");
+        goto done;
+    }
+    if (memmem(f->path.p, f->path.n, "://", 3)) {
+        rc = vl_error_set(err, VL_ENOTSUP, "file %.*s: absolute paths in the log are not supported", (int)f->path.n,
+                          f->path.p);
+        goto done;
+    }
+    rc = vl_delta_path_decode(f->path.p, f->path.n, &rel, err);
+    if (rc == VL_OK && vl_delta__key(t, (const char *)rel.p, rel.n, &key) != VL_OK)
+        rc = vl_error_set(err, VL_ENOMEM, "out of memory");
+    if (rc == VL_OK) rc = vl_store_get(t->store, vl_buf_cstr(&key), body, err);
+    if (rc == VL_ENOTFOUND) {
+        rc = vl_error_set(err, VL_ECORRUPT, "data file %s of version %lld is missing", vl_buf_cstr(&key),
+                          (long long)s->version);
+        goto done;
+    }
+    if (rc == VL_OK && bytes) *bytes += body->n;
+    if (rc == VL_OK) rc = vl_pq_reader_open_mem((const uint8_t *)body->p, body->n, vl_buf_cstr(&key), &r, err);
+    if (rc) goto done;
+    const vl_pq_node *root = vl_pq_reader_schema(r)->root;
+    fields = vl_calloc(root->n_children + 1, sizeof(bool));
+    if (!fields) {
+        rc = vl_error_set(err, VL_ENOMEM, "out of memory");
+        goto done;
+    }
+    for (uint32_t i = 0; i < nf && rc == VL_OK; i++) {
+        F.src[i] = -1;
+        for (uint32_t p = 0; p < md->n_partition_columns; p++)
+            if (md->partition_index[p] == i) {
+                F.src[i] = -2;
+                if (!want[i]) break;
+                vl_delta_value v;
+                rc = vl_delta__file_part_value(s, f, p, &v, err);
+                if (rc == VL_OK && vl_delta_value_json(&md->schema.fields[i].type, &v, &pc) != VL_OK)
+                    rc = vl_error_set(err, VL_ENOMEM, "out of memory");
+                pc_end[i] = pc.n;
+                break;
+            }
+        if (F.src[i] != -1) continue;
+        vl_sv name = md->schema.fields[i].name;
+        for (uint32_t c = 0; c < root->n_children && F.src[i] < 0; c++)
+            if (vl_sv_eq(root->children[c].name, name)) F.src[i] = (int32_t)c;
+        for (uint32_t c = 0; c < root->n_children && F.src[i] < 0; c++)
+            if (name_eq_ci(root->children[c].name, name)) F.src[i] = (int32_t)c;
+        if (F.src[i] >= 0 && want[i]) fields[F.src[i]] = true;
+    }
+    if (rc) goto done;
+    /* partition cells point into pc, which no longer moves */
+    for (uint32_t i = 0, at = 0; i < nf; i++)
+        if (F.src[i] == -2 && want[i]) {
+            size_t start = at;
+            for (uint32_t k = 0; k < i; k++)
+                if (F.src[k] == -2 && want[k]) start = pc_end[k];
+            F.part_cells[i] = (vl_sv){(const char *)pc.p + start, pc_end[i] - start};
+            at = (uint32_t)pc_end[i];
+        }
+    const vl_pq_file_meta *m = vl_pq_reader_meta(r);
+    for (uint32_t rg = 0; rc == VL_OK && !F.stopped && rg < m->n_row_groups; rg++) {
+        int64_t n = 0;
+        rc = vl_pq_rows_cells(r, rg, fields, sc ? &sc->cols : NULL, file_row, &F, &n, err);
+        if (rows) *rows += n;
+    }
+    if (rc == VL_PQ_STOP) rc = VL_OK;
+done:
+    vl_pq_reader_close(r);
+    vl_free(fields);
+    vl_free(pc_end);
+    vl_free(F.src);
+    vl_free(F.part_cells);
+    vl_free(F.cells);
+    vl_buf_free(&rel);
+    vl_buf_free(&key);
+    vl_buf_free(&own_body);
+    vl_buf_free(&pc);
+    return rc;
+}
+
+/* ------------------------------------------------------------------ scan */
+
+typedef struct scan {
+    const vl_delta_snapshot *s;
+    const vl_delta_scan_opts *o;
+    uint32_t *out_cols; /* schema indices, in output order */
+    uint32_t n_out;
+    bool *used;         /* the predicate's columns */
+    vl_delta_value *row;
+    vl_sv *keys;        /* per output column: "\"name\":" (NDJSON) */
+    vl_buf key_text;
+    vl_delta__scratch files;
+    vl_arena scratch;
+    vl_buf line;
+    vl_pq_row_sink sink;
+    void *ctx;
+    vl_delta_scan_stats *st;
+    bool stopped;
+} scan;
+
+static int scan_row(void *ctx, const vl_sv *cells, vl_error *err) {
+    scan *S = ctx;
+    const vl_dt_type *st = &S->s->metadata.schema;
+    S->st->rows_read++;
+    if (S->o->where) {
+        vl_arena_reset(&S->scratch);
+        for (uint32_t i = 0; i < st->n_fields; i++) {
+            if (!S->used[i]) continue;
+            if (vl_delta__cell_value(&st->fields[i].type, cells[i], &S->scratch, &S->row[i], err) != VL_OK)
+                S->row[i] = (vl_delta_value){.is_null = true};
+        }
+        if (!vl_delta_expr_eval(S->o->where, st, S->row)) return VL_OK;
+    }
+    vl_buf *b = &S->line;
+    vl_buf_clear(b);
+    int rc = VL_OK;
+    if (S->o->format == VL_DELTA_ROWS_CSV) {
+        for (uint32_t k = 0; k < S->n_out && rc == VL_OK; k++) {
+            if (k && vl_buf_putc(b, ',')) rc = VL_ENOMEM;
+            vl_sv c = cells[S->out_cols[k]];
+            if (rc == VL_OK) rc = vl_pq_json_to_csv_cell(b, c.p, c.n, err);
+        }
+    } else {
+        /* keys[k] is ",\"name\":" ('{' for the first): one append each */
+        for (uint32_t k = 0; k < S->n_out && rc == VL_OK; k++) {
+            vl_sv c = cells[S->out_cols[k]];
+            rc = vl_buf_reserve(b, S->keys[k].n + c.n + 2);
+            if (rc) break;
+            memcpy(b->p + b->n, S->keys[k].p, S->keys[k].n);
+            b->n += S->keys[k].n;
+            memcpy(b->p + b->n, c.p, c.n);
+            b->n += c.n;
+        }
+        if (rc == VL_OK && S->n_out == 0) rc = vl_buf_putc(b, '{');
+        if (rc == VL_OK) rc = vl_buf_putc(b, '}');
+    }
+    if (rc == VL_OK) rc = vl_buf_putc(b, '\n');
+    if (rc) return vl_error_set(err, VL_ENOMEM, "out of memory");
+    VL_RETURN_IF_ERR(S->sink(S->ctx, (const char *)b->p, b->n, err));
+    S->st->rows_out++;
+    if (S->o->limit >= 0 && S->st->rows_out >= S->o->limit) {
+        S->stopped = true;
+        return VL_PQ_STOP;
+    }
+    return VL_OK;
+}
+
+int vl_delta_scan(const vl_delta_snapshot *s, const vl_delta_scan_opts *o, vl_pq_row_sink sink, void *ctx,
+                  vl_delta_scan_stats *stats, vl_error *err) {
+    vl_delta_scan_stats local;
+    if (!stats) stats = &local;
+    memset(stats, 0, sizeof(*stats));
+    const vl_dt_type *st = &s->metadata.schema;
+    uint32_t nf = st->n_fields;
+    scan S = {.s = s, .o = o, .sink = sink, .ctx = ctx, .st = stats};
+    vl_arena_init(&S.scratch, 4096);
+    vl_buf_init(&S.line);
+    vl_buf_init(&S.key_text);
+    vl_delta__scratch_init(&S.files);
+    bool *want = vl_calloc(nf + 1, sizeof(bool));
+    S.used = vl_calloc(nf + 1, sizeof(bool));
+    S.row = vl_calloc(nf + 1, sizeof(vl_delta_value));
+    S.out_cols = vl_calloc((o->columns ? o->n_columns : nf) + 1, sizeof(uint32_t));
+    S.keys = vl_calloc((o->columns ? o->n_columns : nf) + 1, sizeof(vl_sv));
+    int rc = VL_OK;
+    if (!want || !S.used || !S.row || !S.out_cols || !S.keys) {
+        rc = vl_error_set(err, VL_ENOMEM, "out of memory");
+        goto done;
+    }
+    if (o->columns) {
+        for (size_t k = 0; k < o->n_columns; k++) {
+            uint32_t idx;
+            if (!vl_delta_field_find(st, vl_sv_cstr(o->columns[k]), &idx)) {
+                rc = vl_error_set(err, VL_EINVAL, "no column '%s' in the table (columns: see `table describe`)",
+                                  o->columns[k]);
+                goto done;
+            }
+            S.out_cols[S.n_out++] = idx;
+            want[idx] = true;
+        }
+    } else {
+        for (uint32_t i = 0; i < nf; i++) {
+            S.out_cols[S.n_out++] = i;
+            want[i] = true;
+        }
+    }
+    {
+        size_t *ends = vl_calloc(S.n_out + 1, sizeof(size_t));
+        if (!ends) rc = VL_ENOMEM;
+        for (uint32_t k = 0; rc == VL_OK && k < S.n_out; k++) {
+            vl_sv nm = st->fields[S.out_cols[k]].name;
+            if (vl_buf_putc(&S.key_text, k ? ',' : '{') || vl_buf_json_str(&S.key_text, nm.p, nm.n) ||
+                vl_buf_putc(&S.key_text, ':'))
+                rc = VL_ENOMEM;
+            ends[k] = S.key_text.n;
+        }
+        for (uint32_t k = 0; rc == VL_OK && k < S.n_out; k++) {
+            size_t start = k ? ends[k - 1] : 0;
+            S.keys[k] = (vl_sv){S.key_text.p + start, ends[k] - start};
+        }
+        vl_free(ends);
+        if (rc) {
+            rc = vl_error_set(err, VL_ENOMEM, "out of memory");
+            goto done;
+        }
+    }
+    if (o->where) {
+        vl_delta_expr_columns(o->where, S.used);
+        for (uint32_t i = 0; i < nf; i++) want[i] |= S.used[i];
+    }
+    if (o->format == VL_DELTA_ROWS_CSV && o->csv_header) {
+        vl_buf_clear(&S.line);
+        for (uint32_t k = 0; k < S.n_out && rc == VL_OK; k++) {
+            vl_sv nm = st->fields[S.out_cols[k]].name;
+            vl_buf cell;
+            vl_buf_init(&cell);
+            if (k && vl_buf_putc(&S.line, ',')) rc = VL_ENOMEM;
+            if (rc == VL_OK && vl_buf_json_str(&cell, nm.p, nm.n)) rc = VL_ENOMEM;
+            if (rc == VL_OK) rc = vl_pq_json_to_csv_cell(&S.line, (const char *)cell.p, cell.n, err);
+            vl_buf_free(&cell);
+        }
+        if (rc == VL_OK && vl_buf_putc(&S.line, '\n')) rc = VL_ENOMEM;
+        if (rc == VL_ENOMEM) vl_error_set(err, rc, "out of memory");
+        if (rc == VL_OK) rc = sink(ctx, (const char *)S.line.p, S.line.n, err);
+    }
+    stats->files_total = s->n_files;
+    for (size_t i = 0; rc == VL_OK && i < s->n_files && !S.stopped; i++) {
+        const vl_delta_file *f = &s->files[i];
+        if (o->limit >= 0 && stats->rows_out >= o->limit) break;
+        if (o->where && !vl_delta_file_may_match(s, f, o->where)) {
+            stats->files_pruned++;
+            continue;
+        }
+        stats->files_read++;
+        rc = vl_delta__read_file_rows(s, f, want, &S.files, scan_row, &S, NULL, &stats->bytes_read, err);
+    }
+done:
+    vl_buf_free(&S.line);
+    vl_buf_free(&S.key_text);
+    vl_free(S.keys);
+    vl_delta__scratch_free(&S.files);
+    vl_arena_destroy(&S.scratch);
+    vl_free(want);
+    vl_free(S.used);
+    vl_free(S.row);
+    vl_free(S.out_cols);
+    return rc;
+}
