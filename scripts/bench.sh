@@ -65,3 +65,21 @@ awk -v vw="$vw" -v dw="$dw" -v vs="$vs" -v ds="$ds" -v vrv="$vrv" -v drv="$drv" 
   printf "         read of vidlake file  vidlake %.2f s, DuckDB %.2f s: vidlake %.2fx as fast\n", vrv, drv, drv / vrv
   printf "         read of DuckDB file   vidlake %.2f s, DuckDB %.2f s: vidlake %.2fx as fast\n", vrd, drd, drd / vrd
 }'
+
+echo
+echo "== Delta: commit latency on the local store (fsync'd put-if-absent), 200 commits each"
+"$B"/bench/bench_delta commits "$tmp/commits" 200
+
+echo
+echo "== Delta: snapshot load of a table of 10,000 commits and 1,000,000 files"
+"$B"/bench/bench_delta snapshot "$tmp/snap" 10000 1000000
+rm -rf "$tmp/snap"
+
+drows=${VIDLAKE_BENCH_DELTA_ROWS:-5000000}
+echo
+echo "== Delta: full scan to NDJSON of a $drows-row event table, one thread; vidlake and DuckDB read_parquet"
+"$B"/bench/bench_delta table "$tmp/events" "$drows"
+"$B"/bench/bench_delta scan "$tmp/events" | tee "$tmp/ds.txt"
+node bench/duckdb_delta_scan.mjs "$tmp/events/files.txt" | tee -a "$tmp/ds.txt"
+awk '$1 == "scan" && $2 == "vidlake" { v = $3 } $1 == "scan" && $2 == "duckdb" { d = $3 }
+     END { if (v && d) printf "summary: scan  vidlake %.2f s, DuckDB %.2f s: vidlake %.2fx as fast\n", v, d, d / v }' "$tmp/ds.txt"
