@@ -356,7 +356,7 @@ typedef struct vl_delta_snapshot {
     int64_t checkpoint_version;   /* the checkpoint the replay started from, -1 if none */
     vl_delta_protocol protocol;
     vl_delta_metadata metadata;
-    vl_delta_file *files;         /* live files, in path order */
+    vl_delta_file *files;         /* live files, in the order they were added */
     size_t n_files;
     vl_delta_tombstone *tombstones;
     size_t n_tombstones;

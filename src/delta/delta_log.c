@@ -435,12 +435,71 @@ static int64_t stats_num_records(vl_sv stats) {
     return -1;
 }
 
+/* The members of an add action, found in one pass over its keys (a large
+ * log has millions of adds: looking each key up separately costs). */
+typedef struct add_fields {
+    const vl_json *path, *dv, *pv, *size, *mtime, *dc, *stats, *stats_parsed, *tags;
+} add_fields;
+
+static void add_members(const vl_json *add, add_fields *a) {
+    memset(a, 0, sizeof(*a));
+    size_t n = vl_json_len(add);
+    for (size_t i = 0; i < n; i++) {
+        vl_sv k;
+        const vl_json *v = vl_json_member(add, i, &k);
+        switch (k.n) {
+        case 4:
+            if (memcmp(k.p, "path", 4) == 0) a->path = v;
+            else if (memcmp(k.p, "size", 4) == 0) a->size = v;
+            else if (memcmp(k.p, "tags", 4) == 0) a->tags = v;
+            break;
+        case 5:
+            if (memcmp(k.p, "stats", 5) == 0) a->stats = v;
+            break;
+        case 10:
+            if (memcmp(k.p, "dataChange", 10) == 0) a->dc = v;
+            break;
+        case 12:
+            if (memcmp(k.p, "stats_parsed", 12) == 0) a->stats_parsed = v;
+            break;
+        case 14:
+            if (memcmp(k.p, "deletionVector", 14) == 0) a->dv = v;
+            break;
+        case 15:
+            if (memcmp(k.p, "partitionValues", 15) == 0) a->pv = v;
+            break;
+        case 16:
+            if (memcmp(k.p, "modificationTime", 16) == 0) a->mtime = v;
+            break;
+        default: break;
+        }
+    }
+}
+
+/* Room for n more files without growing (a checkpoint says how many rows
+ * it holds: sizing up front saves rehashing and copying a million entries). */
+static int reserve_files(replay *R, size_t n) {
+    size_t want = R->n_files + n;
+    if (want > R->cap_files) {
+        vl_delta_file *x = vl_realloc(R->files, want * sizeof(*x));
+        if (x) R->files = x;
+        bool *l = x ? vl_realloc(R->live, want * sizeof(*l)) : NULL;
+        if (!x || !l) return oom(R->err);
+        R->live = l;
+        R->cap_files = want;
+    }
+    return grow_slots(&R->slots, &R->n_slots, want, R->files, sizeof(vl_delta_file), offsetof(vl_delta_file, path),
+                      R->err);
+}
+
 static int apply_add(replay *R, const vl_json *add) {
     vl_error *err = R->err;
     vl_sv path;
-    if (vl_json_get_str(add, "path", &path, err))
-        return vl_error_set(err, VL_ECORRUPT, "add: %s", err ? err->msg : "no path");
-    const vl_json *dv = vl_json_get(add, "deletionVector");
+    add_fields A;
+    add_members(add, &A);
+    if (!A.path || !vl_json_str(A.path, &path))
+        return vl_error_set(err, VL_ECORRUPT, "add: 'path' is missing or not a string");
+    const vl_json *dv = A.dv;
     if (dv && !vl_json_is_null(dv))
         return vl_error_set(err, VL_ENOTSUP,
                             "table uses deletion vectors (file %.*s), which are not supported", (int)path.n, path.p);
@@ -474,15 +533,14 @@ static int apply_add(replay *R, const vl_json *add) {
         f->path = (vl_sv){adup(R->a, path), path.n};
         if (!f->path.p) return oom(err);
     }
-    const vl_json *pv = vl_json_get(add, "partitionValues");
-    VL_RETURN_IF_ERR(copy_kvs(R, pv, &f->partition_values, &f->n_partition_values, "add.partitionValues"));
+    VL_RETURN_IF_ERR(copy_kvs(R, A.pv, &f->partition_values, &f->n_partition_values, "add.partitionValues"));
     int64_t v;
-    f->size = vl_json_get_i64(add, "size", &v, NULL) == VL_OK ? v : -1;
-    f->modification_time = vl_json_get_i64(add, "modificationTime", &v, NULL) == VL_OK ? v : 0;
+    f->size = A.size && vl_json_i64(A.size, &v) ? v : -1;
+    f->modification_time = A.mtime && vl_json_i64(A.mtime, &v) ? v : 0;
     bool b;
-    f->data_change = vl_json_get_bool(add, "dataChange", &b, NULL) == VL_OK ? b : true;
+    f->data_change = A.dc && vl_json_bool(A.dc, &b) ? b : true;
     vl_sv st = {"", 0};
-    const vl_json *sj = vl_json_get(add, "stats");
+    const vl_json *sj = A.stats;
     if (sj && vl_json_str(sj, &st)) {
         f->stats = (vl_sv){adup(R->a, st), st.n};
         if (!f->stats.p) return oom(err);
@@ -490,7 +548,7 @@ static int apply_add(replay *R, const vl_json *add) {
         f->stats = (vl_sv){"", 0};
         /* checkpoints may carry stats only as a struct (stats_parsed): keep
          * it as JSON text, which is the same shape */
-        const vl_json *sp = vl_json_get(add, "stats_parsed");
+        const vl_json *sp = A.stats_parsed;
         if (sp && vl_json_kind(sp) == VL_JSON_OBJECT) {
             vl_buf b2;
             vl_buf_init(&b2);
@@ -503,7 +561,7 @@ static int apply_add(replay *R, const vl_json *add) {
         }
     }
     f->num_records = f->stats.n ? stats_num_records(f->stats) : -1;
-    VL_RETURN_IF_ERR(copy_kvs(R, vl_json_get(add, "tags"), &f->tags, &f->n_tags, "add.tags"));
+    VL_RETURN_IF_ERR(copy_kvs(R, A.tags, &f->tags, &f->n_tags, "add.tags"));
     f->added_version = R->version;
     return VL_OK;
 }
@@ -659,22 +717,27 @@ static int apply_txn(replay *R, const vl_json *x) {
 static int apply_action(void *ctx, const vl_json *j, vl_error *err) {
     replay *R = ctx;
     (void)err;
-    const vl_json *v;
-    if ((v = vl_json_get(j, "add")) && !vl_json_is_null(v)) VL_RETURN_IF_ERR(apply_add(R, v));
-    if ((v = vl_json_get(j, "remove")) && !vl_json_is_null(v)) VL_RETURN_IF_ERR(apply_remove(R, v));
-    if ((v = vl_json_get(j, "metaData")) && !vl_json_is_null(v)) VL_RETURN_IF_ERR(apply_metadata(R, v));
-    if ((v = vl_json_get(j, "protocol")) && !vl_json_is_null(v)) VL_RETURN_IF_ERR(apply_protocol(R, v));
-    if ((v = vl_json_get(j, "txn")) && !vl_json_is_null(v)) VL_RETURN_IF_ERR(apply_txn(R, v));
-    if ((v = vl_json_get(j, "commitInfo")) && !vl_json_is_null(v)) {
-        int64_t ts;
-        if (vl_json_get_i64(v, "inCommitTimestamp", &ts, NULL) == VL_OK ||
-            vl_json_get_i64(v, "timestamp", &ts, NULL) == VL_OK)
-            R->commit_ts = ts;
+    size_t n = vl_json_len(j);
+    for (size_t i = 0; i < n; i++) {
+        vl_sv k;
+        const vl_json *v = vl_json_member(j, i, &k);
+        if (vl_json_is_null(v)) continue;
+        if (vl_sv_eq_cstr(k, "add")) VL_RETURN_IF_ERR(apply_add(R, v));
+        else if (vl_sv_eq_cstr(k, "remove")) VL_RETURN_IF_ERR(apply_remove(R, v));
+        else if (vl_sv_eq_cstr(k, "metaData")) VL_RETURN_IF_ERR(apply_metadata(R, v));
+        else if (vl_sv_eq_cstr(k, "protocol")) VL_RETURN_IF_ERR(apply_protocol(R, v));
+        else if (vl_sv_eq_cstr(k, "txn")) VL_RETURN_IF_ERR(apply_txn(R, v));
+        else if (vl_sv_eq_cstr(k, "commitInfo")) {
+            int64_t ts;
+            if (vl_json_get_i64(v, "inCommitTimestamp", &ts, NULL) == VL_OK ||
+                vl_json_get_i64(v, "timestamp", &ts, NULL) == VL_OK)
+                R->commit_ts = ts;
+        } else if (vl_sv_eq_cstr(k, "checkpointMetadata")) {
+            return vl_error_set(R->err, VL_ENOTSUP, "v2 checkpoints (checkpointMetadata) are not supported");
+        } else if (vl_sv_eq_cstr(k, "sidecar")) {
+            return vl_error_set(R->err, VL_ENOTSUP, "v2 checkpoint sidecars are not supported");
+        }
     }
-    if ((v = vl_json_get(j, "checkpointMetadata")) && !vl_json_is_null(v))
-        return vl_error_set(R->err, VL_ENOTSUP, "v2 checkpoints (checkpointMetadata) are not supported");
-    if ((v = vl_json_get(j, "sidecar")) && !vl_json_is_null(v))
-        return vl_error_set(R->err, VL_ENOTSUP, "v2 checkpoint sidecars are not supported");
     return VL_OK;
 }
 
@@ -747,6 +810,8 @@ static int read_checkpoint(const vl_delta_table *t, const cp_info *cp, replay *R
             /* apply in the protocol's order within a row: it does not matter
              * for a checkpoint (no file is both added and removed) */
             const vl_pq_file_meta *m = vl_pq_reader_meta(r);
+            if (rc == VL_OK && m->num_rows > 0 && (uint64_t)m->num_rows <= body.n)
+                rc = reserve_files(R, (size_t)m->num_rows);
             for (uint32_t rg = 0; rc == VL_OK && rg < m->n_row_groups; rg++)
                 rc = vl_pq_rows_cells(r, rg, fields, NULL, cp_row, &C, NULL, err);
             vl_free(fields);
@@ -815,9 +880,6 @@ static int check_protocol(const vl_delta_snapshot *s, vl_error *err) {
     return VL_OK;
 }
 
-static int cmp_file(const void *a, const void *b) {
-    return vl_sv_cmp(((const vl_delta_file *)a)->path, ((const vl_delta_file *)b)->path);
-}
 static int cmp_txn(const void *a, const void *b) {
     return vl_sv_cmp(((const vl_delta_app_txn *)a)->app_id, ((const vl_delta_app_txn *)b)->app_id);
 }
@@ -1021,7 +1083,9 @@ int vl_delta_snapshot_load(const vl_delta_table *t, vl_delta_at at, vl_delta_sna
                 md->partition_index[i] = idx;
         }
     }
-    /* the live files, in path order, with partition values in column order */
+    /* the live files, in the order the log added them (sorting a million
+     * paths would cost more than the rest of the replay), with partition
+     * values in column order */
     if (rc == VL_OK) {
         s->files = R.n_live ? vl_arena_alloc(&s->arena, R.n_live * sizeof(vl_delta_file)) : NULL;
         if (R.n_live && !s->files) rc = oom(err);
@@ -1037,7 +1101,6 @@ int vl_delta_snapshot_load(const vl_delta_table *t, vl_delta_at at, vl_delta_sna
             s->size_bytes += f->size > 0 ? f->size : 0;
         }
         s->n_files = k;
-        if (s->n_files > 1) qsort(s->files, s->n_files, sizeof(vl_delta_file), cmp_file);
     }
     if (rc == VL_OK) {
         size_t nt = 0;

@@ -202,8 +202,11 @@ int vl_delta_txn_set_metadata(vl_delta_txn *x, const vl_dt_type *schema, const c
                               uint32_t n_part_cols, const vl_delta_kv *config, uint32_t n_config, vl_error *err) {
     vl_delta_metadata *m = &x->meta;
     vl_delta_metadata old = *m;
+    /* schema may be the transaction's own (m->schema): copy it before m is
+     * cleared; the old tree stays valid in the arena or the snapshot */
+    vl_dt_type in = *schema;
     memset(m, 0, sizeof(*m));
-    VL_RETURN_IF_ERR(set_schema(x, schema, err));
+    VL_RETURN_IF_ERR(set_schema(x, &in, err));
     if (x->snap) {
         m->id = old.id;
         m->created_time = old.created_time;
@@ -335,7 +338,9 @@ static int part_key(const vl_delta_metadata *m, const vl_delta_kv *kv, uint32_t 
         for (uint32_t k = 0; k < n; k++)
             if (vl_sv_eq(kv[k].key, m->partition_columns[c])) v = &kv[k];
         if (vl_buf_putc(out, '\x02')) return VL_ENOMEM;
-        if (!v || v->value_null) {
+        /* an empty partition value is null (Hive and Spark write both as
+         * __HIVE_DEFAULT_PARTITION__): the same partition */
+        if (!v || v->value_null || v->value.n == 0) {
             if (vl_buf_putc(out, '\x01')) return VL_ENOMEM;
         } else if (vl_buf_append(out, v->value.p, v->value.n)) {
             return VL_ENOMEM;
@@ -694,8 +699,11 @@ static int build_stats(const vl_dt_type *st, const bool *keep, const vl_pq_file_
         rc = stats_group(&w, st, keep, ls, &leaf, &budget, which, &tmp);
         if (rc) rc = oom(err);
     }
-    vl_json_w_end_obj(&w);
-    if (rc == VL_OK) rc = vl_json_w_finish(&w, err);
+    /* after a failure the writer may be inside an unfinished object */
+    if (rc == VL_OK) {
+        vl_json_w_end_obj(&w);
+        rc = vl_json_w_finish(&w, err);
+    }
 done:
     vl_buf_free(&tmp);
     vl_free(ls);
