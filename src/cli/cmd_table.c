@@ -782,7 +782,8 @@ static int cmd_vacuum(const args *A) {
     opened o;
     int rc = open_table(A, &o);
     if (rc) return rc;
-    vl_delta_vacuum_opts vo = {.retention_ms = A->retain_hours >= 0 ? (int64_t)(A->retain_hours * 3600000.0) : -1,
+    vl_delta_vacuum_opts vo = {.retention_ms = A->retain_hours > 0 ? (int64_t)(A->retain_hours * 3600000.0) : 0,
+                               .retain_nothing = A->retain_hours == 0,
                                .dry_run = A->dry_run};
     size_t n = 0;
     uint64_t bytes = 0;

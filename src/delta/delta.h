@@ -581,7 +581,10 @@ int vl_delta_optimize(const vl_delta_table *t, const vl_delta_optimize_opts *o,
                       vl_delta_optimize_result *res, vl_error *err) VL_MUST_CHECK;
 
 typedef struct vl_delta_vacuum_opts {
-    int64_t retention_ms;  /* default 7 days; delta.deletedFileRetentionDuration overrides */
+    int64_t retention_ms;  /* > 0: this retention; 0: the table's
+                              delta.deletedFileRetentionDuration, else 7 days */
+    bool retain_nothing;   /* a zero retention: every unreferenced file goes
+                              (unsafe while other writers are running) */
     bool dry_run;
     int64_t now_ms;        /* 0: the clock */
 } vl_delta_vacuum_opts;

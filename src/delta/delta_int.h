@@ -13,6 +13,7 @@ struct vl_delta_table {
     vl_store *store;
     char *path;       /* "" or "dir/sub/" (with the trailing slash) */
     char *log_prefix; /* path + "_delta_log/" */
+    char *name;       /* for messages: the store URL, plus the path if any */
 };
 
 /* The kinds of files in _delta_log/ that replay cares about. */

@@ -48,6 +48,15 @@ int vl_delta_table_open(vl_store *s, const char *path, vl_delta_table **out, vl_
         t->path[0] = 0;
     }
     snprintf(t->log_prefix, n + 16, "%s_delta_log/", t->path);
+    const char *url = vl_store_url(s);
+    size_t ul = strlen(url);
+    t->name = vl_malloc(ul + n + 2);
+    if (!t->name) {
+        vl_delta_table_close(t);
+        return vl_error_set(err, VL_ENOMEM, "out of memory");
+    }
+    if (n) snprintf(t->name, ul + n + 2, "%s%s%.*s", url, ul && url[ul - 1] == '/' ? "" : "/", (int)n, path);
+    else memcpy(t->name, url, ul + 1);
     *out = t;
     return VL_OK;
 }
@@ -56,6 +65,7 @@ void vl_delta_table_close(vl_delta_table *t) {
     if (!t) return;
     vl_free(t->path);
     vl_free(t->log_prefix);
+    vl_free(t->name);
     vl_free(t);
 }
 
@@ -929,7 +939,7 @@ int vl_delta_snapshot_load(const vl_delta_table *t, vl_delta_at at, vl_delta_sna
         /* resolve the timestamp to a version first */
         listing L;
         rc = list_log(t, NULL, &L, err);
-        if (rc == VL_OK && L.n_commits == 0) rc = vl_error_set(err, VL_ENOTFOUND, "no Delta table at '%s'", t->path);
+        if (rc == VL_OK && L.n_commits == 0) rc = vl_error_set(err, VL_ENOTFOUND, "no Delta table at '%s'", t->name);
         int64_t found = -1, first_ts = -1;
         /* commits are in order; timestamps are monotonic by protocol (we
          * take the larger of a commit's and the previous one's), so a
@@ -954,7 +964,7 @@ int vl_delta_snapshot_load(const vl_delta_table *t, vl_delta_at at, vl_delta_sna
             char b[40];
             vl_ts_format(b, at.timestamp_us);
             return vl_error_set(err, VL_ENOTFOUND, "no version of '%s' at or before %s (the first commit is later%s)",
-                                t->path, b, first_ts >= 0 ? "" : "");
+                                t->name, b, first_ts >= 0 ? "" : "");
         }
         at.version = found;
     }
@@ -988,7 +998,7 @@ int vl_delta_snapshot_load(const vl_delta_table *t, vl_delta_at at, vl_delta_sna
     if (L.n_commits == 0 && L.n_cps == 0) {
         listing_free(&L);
         return vl_error_set(err, VL_ENOTFOUND, "no Delta table at '%s' (no _delta_log entries)",
-                            *t->path ? t->path : vl_store_url(t->store));
+                            t->name);
     }
     int64_t latest = L.n_commits ? L.commits[L.n_commits - 1] : -1;
     for (size_t i = 0; i < L.n_cps; i++)
@@ -997,7 +1007,7 @@ int vl_delta_snapshot_load(const vl_delta_table *t, vl_delta_at at, vl_delta_sna
     if (target > latest) {
         listing_free(&L);
         return vl_error_set(err, VL_ENOTFOUND, "version %lld of '%s' does not exist (latest is %lld)",
-                            (long long)target, t->path, (long long)latest);
+                            (long long)target, t->name, (long long)latest);
     }
     const cp_info *cp = NULL;
     for (size_t i = 0; i < L.n_cps; i++) {
@@ -1013,7 +1023,7 @@ int vl_delta_snapshot_load(const vl_delta_table *t, vl_delta_at at, vl_delta_sna
         return vl_error_set(err, VL_ENOTFOUND,
                             "version %lld of '%s' cannot be reconstructed: the log starts at version %lld with no "
                             "checkpoint at or before it",
-                            (long long)target, t->path, (long long)lo);
+                            (long long)target, t->name, (long long)lo);
     }
     rc = check_contiguous(&L, from, target, &first, err);
     if (rc) {
@@ -1047,24 +1057,24 @@ int vl_delta_snapshot_load(const vl_delta_table *t, vl_delta_at at, vl_delta_sna
         }
     }
     vl_arena_destroy(&scratch);
-    if (rc == VL_OK && s->timestamp_ms < 0 && first < L.n_commits && L.commits[L.n_commits - 1] >= target) {
-        for (size_t i = 0; i < L.n_commits; i++)
-            if (L.commits[i] == target) s->timestamp_ms = L.commit_mtime[i] / 1000;
-    }
+    /* the target is the checkpoint's own version: no commit was replayed,
+     * so read its commitInfo (or take its file time) */
+    for (size_t i = 0; rc == VL_OK && s->timestamp_ms < 0 && i < L.n_commits; i++)
+        if (L.commits[i] == target) rc = version_timestamp(t, target, L.commit_mtime[i], &s->timestamp_ms, err);
     listing_free(&L);
     if (rc == VL_OK && !R.has_protocol)
-        rc = vl_error_set(err, VL_ECORRUPT, "delta log of '%s' at version %lld has no protocol action", t->path,
+        rc = vl_error_set(err, VL_ECORRUPT, "delta log of '%s' at version %lld has no protocol action", t->name,
                           (long long)target);
     if (rc == VL_OK) rc = check_protocol(s, err);
     if (rc == VL_OK && !R.has_metadata)
-        rc = vl_error_set(err, VL_ECORRUPT, "delta log of '%s' at version %lld has no metaData action", t->path,
+        rc = vl_error_set(err, VL_ECORRUPT, "delta log of '%s' at version %lld has no metaData action", t->name,
                           (long long)target);
     if (rc == VL_OK && !s->metadata.schema_string.p)
-        rc = vl_error_set(err, VL_ECORRUPT, "delta log of '%s': metaData has no schemaString", t->path);
+        rc = vl_error_set(err, VL_ECORRUPT, "delta log of '%s': metaData has no schemaString", t->name);
     if (rc == VL_OK) {
         rc = vl_delta_schema_parse(s->metadata.schema_string.p, s->metadata.schema_string.n, &s->arena,
                                    &s->metadata.schema, err);
-        if (rc) vl_error_prefix(err, "delta log of '%s': schemaString: ", t->path);
+        if (rc) vl_error_prefix(err, "delta log of '%s': schemaString: ", t->name);
     }
     vl_delta_metadata *md = &s->metadata;
     if (rc == VL_OK && md->n_partition_columns) {
@@ -1217,7 +1227,7 @@ int vl_delta_history(const vl_delta_table *t, int64_t limit, vl_delta_history_cb
     listing L;
     int rc = list_log(t, NULL, &L, err);
     if (rc == VL_OK && L.n_commits == 0)
-        rc = vl_error_set(err, VL_ENOTFOUND, "no Delta table at '%s'", *t->path ? t->path : vl_store_url(t->store));
+        rc = vl_error_set(err, VL_ENOTFOUND, "no Delta table at '%s'", t->name);
     vl_arena a;
     vl_arena_init(&a, 1 << 14);
     hist H;

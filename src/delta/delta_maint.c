@@ -80,7 +80,7 @@ int vl_delta_optimize(const vl_delta_table *t, const vl_delta_optimize_opts *o, 
     const vl_delta_snapshot *s = vl_delta_txn_snapshot(x);
     if (!s) {
         vl_delta_txn_free(x);
-        return vl_error_set(err, VL_ENOTFOUND, "no Delta table at '%s'", t->path);
+        return vl_error_set(err, VL_ENOTFOUND, "no Delta table at '%s'", t->name);
     }
     const vl_delta_metadata *md = &s->metadata;
     const vl_dt_type *st = &md->schema;
@@ -241,7 +241,7 @@ int vl_delta_vacuum(const vl_delta_table *t, const vl_delta_vacuum_opts *o, vl_d
     vl_delta_snapshot *s = NULL;
     VL_RETURN_IF_ERR(vl_delta_snapshot_load(t, VL_DELTA_LATEST, &s, err));
     int64_t now = o && o->now_ms > 0 ? o->now_ms : vl_now_us() / 1000;
-    int64_t retention = o && o->retention_ms >= 0 ? o->retention_ms : -1;
+    int64_t retention = !o ? 0 : o->retain_nothing ? 0 : o->retention_ms > 0 ? o->retention_ms : -1;
     if (retention < 0)
         retention = vl_delta__interval_ms(vl_delta_snapshot_prop(s, "delta.deletedFileRetentionDuration", NULL),
                                           7LL * 86400000);

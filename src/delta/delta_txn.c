@@ -639,8 +639,8 @@ static void collect_types(const vl_dt_type *t, const vl_dt_type **out, uint32_t 
     }
 }
 
-static int build_stats(const vl_dt_type *st, const bool *keep, const vl_pq_file_meta *m, size_t rows,
-                       int64_t max_cols, vl_buf *out, vl_error *err) {
+static int build_stats(const vl_dt_type *st, const bool *keep, const vl_pq_file_meta *m, const vl_pq_column *cols,
+                       size_t rows, int64_t max_cols, vl_buf *out, vl_error *err) {
     uint32_t n_leaves = 0;
     for (uint32_t i = 0; i < st->n_fields; i++)
         if (!keep || keep[i]) n_leaves += count_leaves(&st->fields[i].type);
@@ -686,6 +686,31 @@ static int build_stats(const vl_dt_type *st, const bool *keep, const vl_pq_file_
                 if (vl_delta_value_cmp(s->type, &mx, &s->max) > 0) s->max = mx;
             }
         }
+    }
+    /* The Parquet writer cuts long string bounds to its own length (and
+     * marks them inexact); Delta cuts to 32 characters. Where a bound was
+     * cut, take the true minimum and maximum from the values, so the Delta
+     * cut below starts from them. */
+    for (uint32_t l = 0; cols && l < n_leaves; l++) {
+        leaf_stat *s = &ls[l];
+        if (s->type->kind != VL_DT_STRING || !s->any || !s->ok) continue;
+        bool cut = false;
+        for (uint32_t rg = 0; rg < m->n_row_groups; rg++) {
+            const vl_pq_row_group *g = &m->row_groups[rg];
+            if (l >= g->n_columns) continue;
+            const vl_pq_stats *ps = &g->columns[l].meta.statistics;
+            cut |= (ps->has_is_max_value_exact && !ps->is_max_value_exact) ||
+                   (ps->has_is_min_value_exact && !ps->is_min_value_exact);
+        }
+        if (!cut || !cols[l].n_values) continue;
+        const vl_sv *v = cols[l].v.bin;
+        vl_sv mn = v[0], mx = v[0];
+        for (size_t i = 1; i < cols[l].n_values; i++) {
+            if (vl_sv_cmp(v[i], mn) < 0) mn = v[i];
+            if (vl_sv_cmp(v[i], mx) > 0) mx = v[i];
+        }
+        s->min.s = mn;
+        s->max.s = mx;
     }
     vl_json_w w;
     vl_json_w_init(&w, out, VL_JSON_W_NONFINITE_NULL);
@@ -774,7 +799,7 @@ int vl_delta_txn_write(vl_delta_txn *x, const vl_delta_value *part_values, const
         int64_t v;
         if (vl_parse_i64(mc, strlen(mc), &v) == VL_OK) max_cols = v;
     }
-    if (rc == VL_OK) rc = build_stats(st, keep, vl_pq_writer_meta(pw), rows, max_cols, &stats, err);
+    if (rc == VL_OK) rc = build_stats(st, keep, vl_pq_writer_meta(pw), cols, rows, max_cols, &stats, err);
     if (rc == VL_OK && vl_delta__key(x->t, (const char *)rel.p, rel.n, &key)) rc = oom(err);
     if (rc == VL_OK) rc = vl_store_put(x->t->store, vl_buf_cstr(&key), file.p, file.n, err);
     if (rc == VL_OK) {
@@ -1076,7 +1101,7 @@ int vl_delta_txn_commit(vl_delta_txn *x, const vl_delta_commit_opts *o, int64_t 
     }
     if (rc == VL_OK) {
         *version = v;
-        VL_DEBUG("delta", "committed version %lld of %s (%zu adds, %zu removes)", (long long)v, x->t->path, x->n_add,
+        VL_DEBUG("delta", "committed version %lld of %s (%zu adds, %zu removes)", (long long)v, x->t->name, x->n_add,
                  x->n_remove);
         /* the interval checkpoint: a failure here does not undo the commit */
         const char *iv = NULL;
@@ -1094,7 +1119,7 @@ int vl_delta_txn_commit(vl_delta_txn *x, const vl_delta_commit_opts *o, int64_t 
                 const char *cl = vl_delta_snapshot_prop(s, "delta.enableExpiredLogCleanup", "true");
                 if (strcmp(cl, "false") != 0) crc = vl_delta_log_cleanup(x->t, vl_now_us() / 1000, NULL, &e2);
             }
-            if (crc) VL_WARN("delta", "checkpoint of %s at version %lld failed: %s", x->t->path, (long long)v, e2.msg);
+            if (crc) VL_WARN("delta", "checkpoint of %s at version %lld failed: %s", x->t->name, (long long)v, e2.msg);
             vl_delta_snapshot_free(s);
         }
     }

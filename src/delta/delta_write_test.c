@@ -1629,13 +1629,13 @@ static void t_optimize_vacuum(vl_test *t) {
     /* the default retention keeps everything this young */
     size_t nd = 99;
     uint64_t bytes = 0;
-    vl_delta_vacuum_opts vo = {.retention_ms = -1, .now_ms = 0};
+    vl_delta_vacuum_opts vo = {.retention_ms = 0, .now_ms = 0};
     rc = vl_delta_vacuum(fx.t, &vo, NULL, NULL, &nd, &bytes, &err);
     CHECKF(t, rc == VL_OK && nd == 0, "rc %d nd %zu: %s", rc, nd, err.msg);
     /* a dry run reports and deletes nothing */
     vac_seen V;
     vl_buf_init(&V.keys);
-    vo = (vl_delta_vacuum_opts){.retention_ms = 0, .dry_run = true, .now_ms = future};
+    vo = (vl_delta_vacuum_opts){.retain_nothing = true, .dry_run = true, .now_ms = future};
     rc = vl_delta_vacuum(fx.t, &vo, vac_cb, &V, &nd, &bytes, &err);
     CHECKF(t, rc == VL_OK, "%s", err.msg);
     CHECK_EQ_INT(t, nd, 9);
@@ -1715,7 +1715,7 @@ static void t_table_under_prefix(vl_test *t) {
     char *before = list_keys(&fx, "bronze/ev2/");
     vl_delta_optimize_result res;
     CHECKF(t, vl_delta_optimize(tt, NULL, &res, &err) == VL_OK && res.version == 3, "%s", err.msg);
-    vl_delta_vacuum_opts vo = {.retention_ms = 0, .now_ms = vl_now_us() / 1000 + 3600000};
+    vl_delta_vacuum_opts vo = {.retain_nothing = true, .now_ms = vl_now_us() / 1000 + 3600000};
     size_t nd = 0;
     CHECKF(t, vl_delta_vacuum(tt, &vo, NULL, NULL, &nd, NULL, &err) == VL_OK, "%s", err.msg);
     CHECK_EQ_INT(t, nd, 2);
