@@ -364,7 +364,8 @@ typedef struct vl_delta_snapshot {
     size_t n_txns;
     int64_t num_records;          /* sum over files; -1 if any file lacks stats */
     int64_t size_bytes;
-    vl_arena arena;               /* owns everything above */
+    vl_arena arena;               /* owns everything above but files */
+    void *files_heap;             /* owns files (internal) */
 } vl_delta_snapshot;
 
 /* Which snapshot to load. */

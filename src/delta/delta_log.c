@@ -445,6 +445,44 @@ static int64_t stats_num_records(vl_sv stats) {
     return -1;
 }
 
+/* The live-file entry for path: an existing one (marked live again) or a
+ * new one with only the path set. */
+static int file_slot(replay *R, vl_sv path, vl_delta_file **out) {
+    vl_error *err = R->err;
+    VL_RETURN_IF_ERR(grow_slots(&R->slots, &R->n_slots, R->n_files + 1, R->files, sizeof(vl_delta_file),
+                                offsetof(vl_delta_file, path), err));
+    uint64_t h = vl_hash64(path.p, path.n, 0x5eed);
+    bool found;
+    slot *sl = find_slot(R->slots, R->n_slots, R->files, sizeof(vl_delta_file), offsetof(vl_delta_file, path), path,
+                         h, &found);
+    vl_delta_file *f;
+    if (found) {
+        f = &R->files[sl->idx];
+        if (!R->live[sl->idx]) R->n_live++;
+        R->live[sl->idx] = true;
+    } else {
+        if (R->n_files == R->cap_files) {
+            size_t nc = R->cap_files ? R->cap_files * 2 : 256;
+            vl_delta_file *x = vl_realloc(R->files, nc * sizeof(*x));
+            if (x) R->files = x;
+            bool *l = x ? vl_realloc(R->live, nc * sizeof(*l)) : NULL;
+            if (!x || !l) return oom(err);
+            R->live = l;
+            R->cap_files = nc;
+        }
+        sl->hash = h;
+        sl->idx = R->n_files;
+        f = &R->files[R->n_files];
+        R->live[R->n_files++] = true;
+        R->n_live++;
+        memset(f, 0, sizeof(*f));
+        f->path = (vl_sv){adup(R->a, path), path.n};
+        if (!f->path.p) return oom(err);
+    }
+    *out = f;
+    return VL_OK;
+}
+
 /* The members of an add action, found in one pass over its keys (a large
  * log has millions of adds: looking each key up separately costs). */
 typedef struct add_fields {
@@ -513,36 +551,8 @@ static int apply_add(replay *R, const vl_json *add) {
     if (dv && !vl_json_is_null(dv))
         return vl_error_set(err, VL_ENOTSUP,
                             "table uses deletion vectors (file %.*s), which are not supported", (int)path.n, path.p);
-    VL_RETURN_IF_ERR(grow_slots(&R->slots, &R->n_slots, R->n_files + 1, R->files, sizeof(vl_delta_file),
-                                offsetof(vl_delta_file, path), err));
-    uint64_t h = vl_hash64(path.p, path.n, 0x5eed);
-    bool found;
-    slot *sl = find_slot(R->slots, R->n_slots, R->files, sizeof(vl_delta_file), offsetof(vl_delta_file, path), path,
-                         h, &found);
     vl_delta_file *f;
-    if (found) {
-        f = &R->files[sl->idx];
-        if (!R->live[sl->idx]) R->n_live++;
-        R->live[sl->idx] = true;
-    } else {
-        if (R->n_files == R->cap_files) {
-            size_t nc = R->cap_files ? R->cap_files * 2 : 256;
-            vl_delta_file *x = vl_realloc(R->files, nc * sizeof(*x));
-            if (x) R->files = x;
-            bool *l = x ? vl_realloc(R->live, nc * sizeof(*l)) : NULL;
-            if (!x || !l) return oom(err);
-            R->live = l;
-            R->cap_files = nc;
-        }
-        sl->hash = h;
-        sl->idx = R->n_files;
-        f = &R->files[R->n_files];
-        R->live[R->n_files++] = true;
-        R->n_live++;
-        memset(f, 0, sizeof(*f));
-        f->path = (vl_sv){adup(R->a, path), path.n};
-        if (!f->path.p) return oom(err);
-    }
+    VL_RETURN_IF_ERR(file_slot(R, path, &f));
     VL_RETURN_IF_ERR(copy_kvs(R, A.pv, &f->partition_values, &f->n_partition_values, "add.partitionValues"));
     int64_t v;
     f->size = A.size && vl_json_i64(A.size, &v) ? v : -1;
@@ -765,7 +775,7 @@ static int cp_row(void *ctx, const vl_sv *cells, vl_error *err) {
     cp_rows *C = ctx;
     for (uint32_t k = 0; k < C->n; k++) {
         vl_sv c = cells[C->idx[k]];
-        if (c.n == 4 && memcmp(c.p, "null", 4) == 0) continue;
+        if (c.n == 0 || (c.n == 4 && memcmp(c.p, "null", 4) == 0)) continue; /* not selected, or null */
         vl_arena_reset(&C->scratch);
         const vl_json *j;
         int rc = vl_json_parse(c.p, c.n, &C->scratch, &j, err);
@@ -780,6 +790,182 @@ static int cp_row(void *ctx, const vl_sv *cells, vl_error *err) {
         else if (strcmp(name, "checkpointMetadata") == 0 || strcmp(name, "sidecar") == 0)
             rc = vl_error_set(err, VL_ENOTSUP, "v2 checkpoints (%s) are not supported", name);
         if (rc) return rc;
+    }
+    return VL_OK;
+}
+
+/* ------------------------------------------- checkpoint adds, columnar */
+
+/*
+ * The add actions of a checkpoint decoded straight from their columns: a
+ * checkpoint of a million files holds a million add rows, and assembling
+ * each as JSON text to parse it again costs more than the rest of a load.
+ * Only the classic layout is taken this way (add: optional group of
+ * optional primitives, partitionValues and tags as MAP groups); anything
+ * else (stats only as stats_parsed, unexpected shapes) goes through the
+ * JSON cells instead. CP_FALLBACK asks for that.
+ */
+#define CP_FALLBACK 1
+
+static const vl_pq_node *child_named(const vl_pq_node *n, const char *name) {
+    for (uint32_t i = 0; n && i < n->n_children; i++)
+        if (vl_sv_eq_cstr(n->children[i].name, name)) return &n->children[i];
+    return NULL;
+}
+
+/* A flat optional leaf directly under add: max_def 2, no repetition. */
+static bool flat_leaf(const vl_pq_node *n, int32_t physical) {
+    return n && n->leaf >= 0 && n->physical == physical && n->max_def == 2 && n->max_rep == 0;
+}
+
+/* A MAP<string,string> group under add: returns its key and value leaves. */
+static bool map_leaves(const vl_pq_node *n, const vl_pq_node **k, const vl_pq_node **v) {
+    if (!n || n->leaf >= 0 || n->n_children != 1) return false;
+    const vl_pq_node *kv = &n->children[0];
+    if (kv->repetition != VL_PQ_REP_REPEATED || kv->n_children != 2) return false;
+    *k = &kv->children[0];
+    *v = &kv->children[1];
+    return (*k)->leaf >= 0 && (*v)->leaf >= 0 && (*k)->physical == VL_PQ_T_BYTE_ARRAY &&
+           (*v)->physical == VL_PQ_T_BYTE_ARRAY && (*k)->max_rep == 1 && (*v)->max_rep == 1 &&
+           (*k)->max_def == 3 && (*v)->max_def == 4 && n->max_def == 2;
+}
+
+typedef struct flat_cur {
+    vl_pq_column c;
+    size_t vi;
+    bool have;
+} flat_cur;
+
+/* The next row's value of a flat column: true when present. */
+static inline bool flat_next(flat_cur *fc, size_t row, int16_t want_def) {
+    if (!fc->have || row >= fc->c.n) return false;
+    int16_t d = fc->c.def ? fc->c.def[row] : want_def;
+    if (d != want_def || fc->vi >= fc->c.n_values) return false;
+    fc->vi++;
+    return true;
+}
+
+typedef struct map_cur {
+    vl_pq_column k, v;
+    size_t li, ki, vi;
+    bool have;
+} map_cur;
+
+/* The entries of the next row of a map column, copied as kv pairs. */
+static int map_next(replay *R, map_cur *mc, vl_delta_kv **out, uint32_t *n_out) {
+    *out = NULL;
+    *n_out = 0;
+    if (!mc->have) return VL_OK;
+    size_t start = mc->li, end = start + 1;
+    if (start >= mc->k.n || start >= mc->v.n) return vl_error_set(R->err, VL_ECORRUPT, "checkpoint map column is short");
+    while (end < mc->k.n && mc->k.rep && mc->k.rep[end] == 1) end++;
+    mc->li = end;
+    size_t n = 0;
+    for (size_t i = start; i < end; i++) n += mc->k.def && mc->k.def[i] == 3;
+    if (!n) return VL_OK;
+    vl_delta_kv *kv = vl_arena_alloc(R->a, n * sizeof(*kv));
+    if (!kv) return oom(R->err);
+    size_t o = 0;
+    for (size_t i = start; i < end; i++) {
+        if (!mc->k.def || mc->k.def[i] != 3) continue;
+        if (mc->ki >= mc->k.n_values) return vl_error_set(R->err, VL_ECORRUPT, "checkpoint map keys are short");
+        vl_sv key = mc->k.v.bin[mc->ki++];
+        bool vnull = !(mc->v.def && i < mc->v.n && mc->v.def[i] == 4);
+        vl_sv val = {"", 0};
+        if (!vnull) {
+            if (mc->vi >= mc->v.n_values) return vl_error_set(R->err, VL_ECORRUPT, "checkpoint map values are short");
+            val = mc->v.v.bin[mc->vi++];
+        }
+        kv[o].key = (vl_sv){adup(R->a, key), key.n};
+        kv[o].value = vnull ? (vl_sv){"", 0} : (vl_sv){adup(R->a, val), val.n};
+        kv[o].value_null = vnull;
+        if (!kv[o].key.p || !kv[o].value.p) return oom(R->err);
+        o++;
+    }
+    *out = kv;
+    *n_out = (uint32_t)o;
+    return VL_OK;
+}
+
+static int cp_adds_columnar(replay *R, vl_pq_reader *r, uint32_t rg, const vl_pq_node *add, vl_arena *a,
+                            vl_error *err) {
+    const vl_pq_node *path = child_named(add, "path"), *size = child_named(add, "size"),
+                     *mtime = child_named(add, "modificationTime"), *dc = child_named(add, "dataChange"),
+                     *stats = child_named(add, "stats"), *dv = child_named(add, "deletionVector"),
+                     *pv = child_named(add, "partitionValues"), *tags = child_named(add, "tags");
+    const vl_pq_node *pk = NULL, *pvv = NULL, *tk = NULL, *tv = NULL;
+    if (!flat_leaf(path, VL_PQ_T_BYTE_ARRAY) || (size && !flat_leaf(size, VL_PQ_T_INT64)) ||
+        (mtime && !flat_leaf(mtime, VL_PQ_T_INT64)) || (dc && !flat_leaf(dc, VL_PQ_T_BOOLEAN)) ||
+        (stats && !flat_leaf(stats, VL_PQ_T_BYTE_ARRAY)) || (!stats && child_named(add, "stats_parsed")) ||
+        (pv && !map_leaves(pv, &pk, &pvv)) || (tags && !map_leaves(tags, &tk, &tv)) || add->max_def != 1)
+        return CP_FALLBACK;
+    vl_arena_reset(a);
+    flat_cur cp = {0}, cs = {0}, cm = {0}, cd = {0}, ct = {0}, cdv = {0};
+    map_cur mp = {0}, mt = {0};
+    VL_RETURN_IF_ERR(vl_pq_read_column(r, rg, (uint32_t)path->leaf, a, &cp.c, err));
+    cp.have = true;
+    struct {
+        const vl_pq_node *n;
+        flat_cur *c;
+    } flats[] = {{size, &cs}, {mtime, &cm}, {dc, &cd}, {stats, &ct}};
+    for (size_t i = 0; i < sizeof(flats) / sizeof(flats[0]); i++) {
+        if (!flats[i].n) continue;
+        VL_RETURN_IF_ERR(vl_pq_read_column(r, rg, (uint32_t)flats[i].n->leaf, a, &flats[i].c->c, err));
+        flats[i].c->have = flats[i].c->c.n == cp.c.n;
+        if (!flats[i].c->have) return vl_error_set(err, VL_ECORRUPT, "checkpoint: add columns disagree on rows");
+    }
+    if (dv) {
+        /* any deletion vector present: the table needs a feature we lack */
+        const vl_pq_node *leaf = dv;
+        while (leaf->leaf < 0 && leaf->n_children) leaf = &leaf->children[0];
+        if (leaf->leaf >= 0) {
+            VL_RETURN_IF_ERR(vl_pq_read_column(r, rg, (uint32_t)leaf->leaf, a, &cdv.c, err));
+            for (size_t i = 0; i < cdv.c.n; i++)
+                if (cdv.c.def && cdv.c.def[i] >= 2)
+                    return vl_error_set(err, VL_ENOTSUP, "table uses deletion vectors, which are not supported");
+        }
+    }
+    if (pv) {
+        VL_RETURN_IF_ERR(vl_pq_read_column(r, rg, (uint32_t)pk->leaf, a, &mp.k, err));
+        VL_RETURN_IF_ERR(vl_pq_read_column(r, rg, (uint32_t)pvv->leaf, a, &mp.v, err));
+        mp.have = true;
+    }
+    if (tags) {
+        VL_RETURN_IF_ERR(vl_pq_read_column(r, rg, (uint32_t)tk->leaf, a, &mt.k, err));
+        VL_RETURN_IF_ERR(vl_pq_read_column(r, rg, (uint32_t)tv->leaf, a, &mt.v, err));
+        mt.have = true;
+    }
+    size_t rows = cp.c.n;
+    for (size_t i = 0; i < rows; i++) {
+        int16_t d = cp.c.def ? cp.c.def[i] : 2;
+        bool has_path = flat_next(&cp, i, 2);
+        bool has_size = flat_next(&cs, i, 2), has_mtime = flat_next(&cm, i, 2), has_dc = flat_next(&cd, i, 2),
+             has_stats = flat_next(&ct, i, 2);
+        vl_delta_kv *pkv = NULL, *tkv = NULL;
+        uint32_t npk = 0, ntk = 0;
+        /* the maps advance one row either way */
+        VL_RETURN_IF_ERR(map_next(R, &mp, &pkv, &npk));
+        VL_RETURN_IF_ERR(map_next(R, &mt, &tkv, &ntk));
+        if (d < 1) continue; /* another action's row */
+        if (!has_path) return vl_error_set(err, VL_ECORRUPT, "checkpoint: an add without a path (row %zu)", i);
+        vl_delta_file *f;
+        VL_RETURN_IF_ERR(file_slot(R, cp.c.v.bin[cp.vi - 1], &f));
+        f->partition_values = pkv;
+        f->n_partition_values = npk;
+        f->tags = tkv;
+        f->n_tags = ntk;
+        f->size = has_size ? cs.c.v.i64[cs.vi - 1] : -1;
+        f->modification_time = has_mtime ? cm.c.v.i64[cm.vi - 1] : 0;
+        f->data_change = has_dc ? cd.c.v.b[cd.vi - 1] != 0 : true;
+        if (has_stats) {
+            vl_sv st = ct.c.v.bin[ct.vi - 1];
+            f->stats = (vl_sv){adup(R->a, st), st.n};
+            if (!f->stats.p) return oom(err);
+        } else {
+            f->stats = (vl_sv){"", 0};
+        }
+        f->num_records = f->stats.n ? stats_num_records(f->stats) : -1;
+        f->added_version = -1;
     }
     return VL_OK;
 }
@@ -822,8 +1008,28 @@ static int read_checkpoint(const vl_delta_table *t, const cp_info *cp, replay *R
             const vl_pq_file_meta *m = vl_pq_reader_meta(r);
             if (rc == VL_OK && m->num_rows > 0 && (uint64_t)m->num_rows <= body.n)
                 rc = reserve_files(R, (size_t)m->num_rows);
-            for (uint32_t rg = 0; rc == VL_OK && rg < m->n_row_groups; rg++)
-                rc = vl_pq_rows_cells(r, rg, fields, NULL, cp_row, &C, NULL, err);
+            /* the add column, when it has the classic layout, is decoded
+             * directly; the other actions (few) go through JSON cells */
+            uint32_t add_i = UINT32_MAX;
+            for (uint32_t k = 0; k < C.n; k++)
+                if (strcmp(C.names[k], "add") == 0) add_i = k;
+            vl_arena cols;
+            vl_arena_init(&cols, 1 << 20);
+            for (uint32_t rg = 0; rc == VL_OK && rg < m->n_row_groups; rg++) {
+                bool direct = false;
+                if (add_i != UINT32_MAX) {
+                    rc = cp_adds_columnar(R, r, rg, &C.root->children[C.idx[add_i]], &cols, err);
+                    direct = rc == VL_OK;
+                    if (rc == CP_FALLBACK) rc = VL_OK;
+                    fields[C.idx[add_i]] = !direct;
+                }
+                if (rc == VL_OK) {
+                    bool any = false;
+                    for (uint32_t k = 0; k < C.n; k++) any |= fields[C.idx[k]];
+                    if (any) rc = vl_pq_rows_cells(r, rg, fields, &cols, cp_row, &C, NULL, err);
+                }
+            }
+            vl_arena_destroy(&cols);
             vl_free(fields);
             vl_arena_destroy(&C.scratch);
         }
@@ -899,6 +1105,11 @@ static int normalize_partitions(vl_delta_snapshot *s, vl_delta_kv **kvp, uint32_
     const vl_delta_metadata *md = &s->metadata;
     uint32_t n = md->n_partition_columns;
     vl_delta_kv *in = *kvp, *outv = NULL;
+    if (*np == n) { /* already in column order: the usual case */
+        bool same = true;
+        for (uint32_t c = 0; c < n && same; c++) same = vl_sv_eq(in[c].key, md->partition_columns[c]);
+        if (same) return VL_OK;
+    }
     if (n) {
         outv = vl_arena_alloc(&s->arena, n * sizeof(*outv));
         if (!outv) return oom(err);
@@ -1093,25 +1304,6 @@ int vl_delta_snapshot_load(const vl_delta_table *t, vl_delta_at at, vl_delta_sna
                 md->partition_index[i] = idx;
         }
     }
-    /* the live files, in the order the log added them (sorting a million
-     * paths would cost more than the rest of the replay), with partition
-     * values in column order */
-    if (rc == VL_OK) {
-        s->files = R.n_live ? vl_arena_alloc(&s->arena, R.n_live * sizeof(vl_delta_file)) : NULL;
-        if (R.n_live && !s->files) rc = oom(err);
-        size_t k = 0;
-        s->num_records = 0;
-        for (size_t i = 0; rc == VL_OK && i < R.n_files; i++) {
-            if (!R.live[i]) continue;
-            vl_delta_file *f = &s->files[k++];
-            *f = R.files[i];
-            rc = normalize_partitions(s, &f->partition_values, &f->n_partition_values, err);
-            if (f->num_records < 0) s->num_records = -1;
-            else if (s->num_records >= 0) s->num_records += f->num_records;
-            s->size_bytes += f->size > 0 ? f->size : 0;
-        }
-        s->n_files = k;
-    }
     if (rc == VL_OK) {
         size_t nt = 0;
         for (size_t i = 0; i < R.n_tombs; i++) nt += R.tomb_live[i];
@@ -1131,6 +1323,27 @@ int vl_delta_snapshot_load(const vl_delta_table *t, vl_delta_at at, vl_delta_sna
             if (!live) s->tombstones[k++] = R.tombs[i];
         }
         s->n_tombstones = k;
+    }
+    /* the live files, in the order the log added them (sorting a million
+     * paths would cost more than the rest of the replay), with partition
+     * values in column order; compacted in place and handed over (after
+     * the tombstones, which look entries up by their replay index) */
+    if (rc == VL_OK) {
+        size_t k = 0;
+        s->num_records = 0;
+        for (size_t i = 0; rc == VL_OK && i < R.n_files; i++) {
+            if (!R.live[i]) continue;
+            vl_delta_file *f = &R.files[k++];
+            if (f != &R.files[i]) *f = R.files[i];
+            rc = normalize_partitions(s, &f->partition_values, &f->n_partition_values, err);
+            if (f->num_records < 0) s->num_records = -1;
+            else if (s->num_records >= 0) s->num_records += f->num_records;
+            s->size_bytes += f->size > 0 ? f->size : 0;
+        }
+        s->n_files = k;
+        s->files = k ? R.files : NULL;
+        s->files_heap = R.files;
+        R.files = NULL;
     }
     if (rc == VL_OK && R.n_txns) {
         s->txns = vl_arena_memdup(&s->arena, R.txns, R.n_txns * sizeof(*R.txns));
@@ -1155,6 +1368,7 @@ int vl_delta_snapshot_load(const vl_delta_table *t, vl_delta_at at, vl_delta_sna
 
 void vl_delta_snapshot_free(vl_delta_snapshot *s) {
     if (!s) return;
+    vl_free(s->files_heap);
     vl_arena_destroy(&s->arena);
     vl_free(s);
 }
