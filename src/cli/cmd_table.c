@@ -641,7 +641,7 @@ static int parse_where(const args *A, const vl_delta_snapshot *s, vl_arena *a, c
     if (!A->where) return 0;
     vl_error err;
     if (vl_delta_expr_parse(A->where, &s->metadata.schema, a, e, &err) != VL_OK) {
-        vl_cli_err(CMD, "--where: %s", err.msg);
+        vl_cli_err(CMD, "%s", err.msg);
         return 2;
     }
     return 0;

@@ -42,6 +42,10 @@ typedef int (*vl_delta__action_cb)(void *ctx, const vl_json *action, vl_error *e
 int vl_delta__read_commit(const vl_delta_table *t, int64_t v, vl_arena *a, vl_delta__action_cb cb,
                           void *ctx, vl_error *err) VL_MUST_CHECK;
 
+/* The newest commit version after `after` (by listing only what follows
+ * it); *latest is left as it is when there is none. */
+int vl_delta__latest_commit(const vl_delta_table *t, int64_t after, int64_t *latest, vl_error *err) VL_MUST_CHECK;
+
 /* A random version-4 UUID as 36 characters plus NUL. */
 void vl_delta__uuid(char out[37]);
 

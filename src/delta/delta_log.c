@@ -305,6 +305,30 @@ static int list_log(const vl_delta_table *t, const char *start_after, listing *L
     return vl_store_list(t->store, t->log_prefix, start_after, list_cb, L, err);
 }
 
+typedef struct newest {
+    size_t prefix_len;
+    int64_t v;
+} newest;
+
+static int newest_cb(void *ctx, const vl_store_obj *o, vl_error *err) {
+    (void)err;
+    newest *N = ctx;
+    log_name ln = vl_delta__log_name(o->key + N->prefix_len, o->key_len - N->prefix_len);
+    if (ln.kind == LOG_COMMIT && ln.version > N->v) N->v = ln.version;
+    return VL_OK;
+}
+
+int vl_delta__latest_commit(const vl_delta_table *t, int64_t after, int64_t *latest, vl_error *err) {
+    vl_buf key;
+    vl_buf_init(&key);
+    if (vl_delta__commit_key(t, after, &key) != VL_OK) return vl_error_set(err, VL_ENOMEM, "out of memory");
+    newest N = {strlen(t->log_prefix), *latest};
+    int rc = vl_store_list(t->store, t->log_prefix, vl_buf_cstr(&key), newest_cb, &N, err);
+    vl_buf_free(&key);
+    if (rc == VL_OK) *latest = N.v;
+    return rc;
+}
+
 int vl_delta_latest_version(const vl_delta_table *t, int64_t *out, vl_error *err) {
     listing L;
     int rc = list_log(t, NULL, &L, err);

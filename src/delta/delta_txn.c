@@ -17,8 +17,9 @@
  *   - files added by the winner into a partition this transaction read to
  *     rewrite (an overwrite of that partition) conflict; blind appends and
  *     compaction (dataChange=false) do not read partitions and never do.
- * Otherwise the commit moves to the next version, after a backoff that
- * doubles with jitter, up to max_attempts.
+ * Otherwise the writer lists the log, checks every newer commit the same
+ * way, and tries the version after the newest, after a short random delay;
+ * max_attempts bounds the races it may lose.
  *
  * Data files: one Parquet file per vl_delta_txn_write call, named
  * part-00000-<uuid>.c000.zstd.parquet under the Hive partition directories,
@@ -1080,23 +1081,32 @@ int vl_delta_txn_commit(vl_delta_txn *x, const vl_delta_commit_opts *o, int64_t 
             rc = vl_error_set(err, VL_ECONFLICT, "the table was created concurrently by another writer");
             break;
         }
-        /* someone else committed v: do we conflict with it? */
-        conflict C = {.x = x, .v = v};
-        vl_buf_init(&C.key);
+        /* others committed v and maybe more: catch up to the newest commit,
+         * checking each winner for a conflict, then race for the next one.
+         * Backing off per taken version instead would let a writer that fell
+         * a few versions behind run out of attempts while the others run on. */
+        int64_t latest = v;
+        rc = vl_delta__latest_commit(x->t, v, &latest, err);
+        if (rc) break;
         vl_arena a;
         vl_arena_init(&a, 1 << 14);
-        rc = vl_delta__read_commit(x->t, v, &a, conflict_action, &C, err);
+        for (int64_t w = v; rc == VL_OK && w <= latest; w++) {
+            conflict C = {.x = x, .v = w};
+            vl_buf_init(&C.key);
+            vl_arena_reset(&a);
+            rc = vl_delta__read_commit(x->t, w, &a, conflict_action, &C, err);
+            vl_buf_free(&C.key);
+        }
         vl_arena_destroy(&a);
-        vl_buf_free(&C.key);
         if (rc) break;
         if (attempt >= max_attempts) {
-            rc = vl_error_set(err, VL_EAGAIN, "commit gave up after %d attempts: versions up to %lld were taken",
-                              attempt, (long long)v);
+            rc = vl_error_set(err, VL_EAGAIN, "commit gave up after losing %d races: versions up to %lld were taken",
+                              attempt, (long long)latest);
             break;
         }
-        v++;
-        int64_t cap = backoff << (attempt < 10 ? attempt : 10);
-        if (cap > 1000000) cap = 1000000;
+        v = latest + 1;
+        /* a little jitter so that racing writers do not collide in step */
+        int64_t cap = backoff << (attempt < 6 ? attempt - 1 : 5);
         sleep_us((int64_t)vl_rng_below(&rng, (uint64_t)cap) + 1);
     }
     if (rc == VL_OK) {
