@@ -1067,7 +1067,7 @@ static int read_checkpoint(const vl_delta_table *t, const cp_info *cp, replay *R
 }
 
 /* _last_checkpoint: {"version":N,"size":...,"parts":P}. -1 when unusable. */
-static int64_t read_last_checkpoint(const vl_delta_table *t) {
+int64_t vl_delta__last_checkpoint(const vl_delta_table *t) {
     vl_buf key, body;
     vl_buf_init(&key);
     vl_buf_init(&body);
@@ -1203,7 +1203,7 @@ int vl_delta_snapshot_load(const vl_delta_table *t, vl_delta_at at, vl_delta_sna
         }
         at.version = found;
     }
-    int64_t hint = at.version < 0 ? read_last_checkpoint(t) : -1;
+    int64_t hint = at.version < 0 ? vl_delta__last_checkpoint(t) : -1;
     listing L;
     char start[32];
     if (hint >= 0) snprintf(start, sizeof(start), "%020lld", (long long)hint);

@@ -13,7 +13,8 @@
  * Vacuum deletes data files the table no longer needs: files that are not
  * live in the latest snapshot and were removed longer ago than the
  * retention, or were never committed and are older than the retention
- * (writers that crashed between writing a file and committing it). Files in
+ * (writers that crashed between writing a file and committing it), and the
+ * store's temporary objects of writers that died mid-put. Files in
  * _delta_log/ and hidden files (a component starting with '_' or '.',
  * other than a partition directory "col=value") are never touched.
  */
@@ -275,6 +276,11 @@ int vl_delta_vacuum(const vl_delta_table *t, const vl_delta_vacuum_opts *o, vl_d
     }
     if (rc == VL_OK) rc = vl_store_list(t->store, t->path, NULL, vac_cb, &V, err);
     for (size_t i = 0; rc == VL_OK && i < V.n_doomed; i++) rc = vl_store_delete(t->store, V.doomed[i], err);
+    /* and what writers that died mid-put left (never listed, never
+     * referenced), past the same retention */
+    size_t swept = 0;
+    if (rc == VL_OK && !V.dry_run) rc = vl_store_sweep(t->store, t->path, V.cutoff_ms * 1000, &swept, err);
+    V.n_deleted += swept;
     for (size_t i = 0; i < V.n_doomed; i++) vl_free(V.doomed[i]);
     vl_free(V.doomed);
     for (size_t i = 0; i < V.n_known; i++) vl_free(V.known[i].path);

@@ -1120,7 +1120,10 @@ int vl_delta_txn_commit(vl_delta_txn *x, const vl_delta_commit_opts *o, int64_t 
                 iv = x->meta.configuration[i].value.p;
         int64_t interval = 10;
         if (iv && (vl_parse_i64(iv, strlen(iv), &interval) != VL_OK || interval < 1)) interval = 10;
-        if (!o->no_checkpoint && v > 0 && v % interval == 0) {
+        /* on the interval; if the writer of a multiple dies before writing
+         * its checkpoint, the next multiple brings one */
+        bool due = v > 0 && v % interval == 0;
+        if (!o->no_checkpoint && due) {
             vl_delta_snapshot *s = NULL;
             vl_error e2 = {0};
             int crc = vl_delta_snapshot_load(x->t, (vl_delta_at){v, -1}, &s, &e2);

@@ -173,3 +173,11 @@ int vl_store_list(vl_store *s, const char *prefix, const char *start_after, vl_s
     VL_RETURN_IF_ERR(prefix_check(prefix, err));
     return s->ops->list(s, prefix, start_after, cb, ctx, err);
 }
+
+int vl_store_sweep(vl_store *s, const char *prefix, int64_t older_than_us, size_t *removed, vl_error *err) {
+    if (removed) *removed = 0;
+    if (!prefix) prefix = "";
+    VL_RETURN_IF_ERR(prefix_check(prefix, err));
+    if (!s->ops->sweep) return VL_OK;
+    return s->ops->sweep(s, prefix, older_than_us, removed, err);
+}

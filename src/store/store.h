@@ -149,4 +149,16 @@ typedef int (*vl_store_list_cb)(void *ctx, const vl_store_obj *obj, vl_error *er
 int vl_store_list(vl_store *s, const char *prefix, const char *start_after, vl_store_list_cb cb,
                   void *ctx, vl_error *err) VL_MUST_CHECK;
 
+/**
+ * @brief Removes what writers that crashed mid-put left behind (on the
+ * local store, the hidden ".<name>.tmp.<pid>.<random>" files) under prefix,
+ * when last modified before older_than_us (µs since the epoch): make that
+ * older than any put still in flight could be.
+ * @param removed receives the number removed (may be NULL).
+ * @return VL_OK (also when the store has nothing of the kind); VL_EINVAL for
+ *         a bad prefix; VL_EIO.
+ */
+int vl_store_sweep(vl_store *s, const char *prefix, int64_t older_than_us, size_t *removed,
+                   vl_error *err) VL_MUST_CHECK;
+
 #endif /* VL_STORE_H */

@@ -23,6 +23,8 @@ typedef struct vl_store_ops {
     int (*list)(vl_store *s, const char *prefix, const char *start_after, vl_store_list_cb cb,
                 void *ctx, vl_error *err);
     void (*close)(vl_store *s);
+    /* optional: removes temporary objects left by crashed writers */
+    int (*sweep)(vl_store *s, const char *prefix, int64_t older_than_us, size_t *removed, vl_error *err);
 } vl_store_ops;
 
 struct vl_store {

@@ -497,6 +497,8 @@ static void local_close(vl_store *s) {
     vl_free(ls);
 }
 
+static int local_sweep(vl_store *s, const char *prefix, int64_t older_than_us, size_t *removed, vl_error *err);
+
 static const vl_store_ops local_ops = {
     .name = "local",
     .get_range = local_get_range,
@@ -505,7 +507,74 @@ static const vl_store_ops local_ops = {
     .head = local_head,
     .list = local_list,
     .close = local_close,
+    .sweep = local_sweep,
 };
+
+/* Sweeping: a depth-first walk from the directory part of the prefix. */
+typedef struct sweeper {
+    char path[PATH_CAP];
+    const char *prefix; /* the key prefix: only entries whose key starts with it */
+    size_t root_len;
+    int64_t older_than_us;
+    size_t removed;
+    vl_error *err;
+} sweeper;
+
+static int sweep_dir(sweeper *W, size_t n, int depth) {
+    if (depth > 64) return VL_OK;
+    DIR *d = opendir(W->path);
+    if (!d) return errno == ENOENT || errno == ENOTDIR ? VL_OK : os_err(W->err, VL_EIO, errno, "sweep", W->path);
+    int rc = VL_OK;
+    struct dirent *de;
+    while (rc == VL_OK && (de = readdir(d)) != NULL) {
+        const char *name = de->d_name;
+        size_t ln = strlen(name);
+        if ((ln == 1 && name[0] == '.') || (ln == 2 && name[0] == '.' && name[1] == '.')) continue;
+        if (n + 1 + ln >= sizeof(W->path)) continue;
+        W->path[n] = '/';
+        memcpy(W->path + n + 1, name, ln + 1);
+        /* the key of this entry must extend the prefix, or the prefix it */
+        const char *key = W->path + W->root_len + 1;
+        size_t kl = n + 1 + ln - W->root_len - 1, pl = strlen(W->prefix);
+        size_t m = kl < pl ? kl : pl;
+        struct stat st;
+        if (memcmp(key, W->prefix, m) != 0 || lstat(W->path, &st) != 0) continue;
+        if (S_ISDIR(st.st_mode)) {
+            rc = sweep_dir(W, n + 1 + ln, depth + 1);
+        } else if (S_ISREG(st.st_mode) && kl >= pl && vl_store__is_temp_name(name, ln) &&
+                   mtime_us(&st) < W->older_than_us) {
+            if (unlink(W->path) == 0) W->removed++;
+            else if (errno != ENOENT) rc = os_err(W->err, VL_EIO, errno, "sweep", key);
+        }
+    }
+    W->path[n] = 0;
+    closedir(d);
+    return rc;
+}
+
+static int local_sweep(vl_store *s, const char *prefix, int64_t older_than_us, size_t *removed, vl_error *err) {
+    local_store *ls = (local_store *)s;
+    sweeper W = {.prefix = prefix, .root_len = ls->root_len, .older_than_us = older_than_us, .err = err};
+    memcpy(W.path, ls->root, ls->root_len + 1);
+    /* start at the deepest directory the prefix names */
+    size_t n = ls->root_len;
+    const char *slash = strrchr(prefix, '/');
+    if (slash) {
+        size_t dl = (size_t)(slash - prefix);
+        if (n + 1 + dl >= sizeof(W.path)) return vl_error_set(err, VL_EINVAL, "store: sweep: prefix too long");
+        W.path[n] = '/';
+        memcpy(W.path + n + 1, prefix, dl);
+        n += 1 + dl;
+        W.path[n] = 0;
+    }
+    if (n == 0) {
+        W.path[0] = '/';
+        W.path[1] = 0;
+    }
+    int rc = sweep_dir(&W, n, 0);
+    if (removed) *removed = W.removed;
+    return rc;
+}
 
 int vl_store__local_open(const char *url, const char *root, vl_store **out, vl_error *err) {
     *out = NULL;

@@ -897,6 +897,46 @@ static void t_crash_safety(vl_test *t) {
     fx_close(&fx);
 }
 
+/* Leftovers of killed writers go with vl_store_sweep once old enough; live
+ * objects, fresh temporaries and files outside the prefix stay. */
+static void t_sweep(vl_test *t) {
+    fixture fx;
+    if (!fx_open(t, &fx)) return;
+    put_str(t, fx.s, "t/a/x", "12");
+    put_str(t, fx.s, "u/y", "3");
+    const char *junk[] = {"t/a/.x.tmp.123.00ff", "t/.b.tmp.1.2", "u/.y.tmp.9.9", "t/a/.fresh.tmp.5.5"};
+    char p[800];
+    for (size_t i = 0; i < 4; i++) {
+        snprintf(p, sizeof(p), "%s/%s", fx.root, junk[i]);
+        FILE *f = fopen(p, "w");
+        REQUIRE(t, f);
+        fputs("partial", f);
+        fclose(f);
+        if (i < 3) {
+            struct timespec ts[2] = {{1000000000, 0}, {1000000000, 0}}; /* 2001 */
+            CHECK(t, utimensat(AT_FDCWD, p, ts, 0) == 0);
+        }
+    }
+    vl_error err;
+    size_t n = 99;
+    int64_t cutoff = vl_now_us() - 3600 * VL_US_PER_SEC;
+    CHECK_EQ_INT(t, vl_store_sweep(fx.s, "t/", cutoff, &n, &err), VL_OK);
+    CHECK_EQ_INT(t, n, 2);
+    struct stat st;
+    snprintf(p, sizeof(p), "%s/t/a/.x.tmp.123.00ff", fx.root);
+    CHECK(t, stat(p, &st) != 0);
+    snprintf(p, sizeof(p), "%s/t/a/.fresh.tmp.5.5", fx.root);
+    CHECK(t, stat(p, &st) == 0); /* too young: a put may be in flight */
+    snprintf(p, sizeof(p), "%s/u/.y.tmp.9.9", fx.root);
+    CHECK(t, stat(p, &st) == 0); /* outside the prefix */
+    CHECK_LIST(t, fx.s, "", NULL, "t/a/x\nu/y\n");
+    CHECK_EQ_INT(t, vl_store_sweep(fx.s, "", vl_now_us() + VL_US_PER_SEC, &n, &err), VL_OK);
+    CHECK_EQ_INT(t, n, 2);
+    CHECK_LIST(t, fx.s, "", NULL, "t/a/x\nu/y\n");
+    CHECK_EQ_INT(t, vl_store_sweep(fx.s, "../x", 0, &n, &err), VL_EINVAL);
+    fx_close(&fx);
+}
+
 static const vl_test_case cases[] = {
     {"open: paths, file:// URLs, s3:// not yet, a missing root is empty", t_open},
     {"keys: invalid ones are refused by name, nothing escapes the root", t_keys},
@@ -911,5 +951,6 @@ static const vl_test_case cases[] = {
     {"put replaces atomically under a concurrent reader", t_put_replaces_atomically},
     {"put_if_absent: 4 processes racing on 200 keys, one winner each", t_put_if_absent_race},
     {"crash safety: writers killed with SIGKILL leave only complete objects", t_crash_safety},
+    {"sweep removes old temporaries of dead writers under a prefix", t_sweep},
 };
 VL_TEST_MAIN(cases)

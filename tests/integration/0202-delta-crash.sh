@@ -139,8 +139,12 @@ check "some appends committed and some were killed before committing" \
 full_check "at the end"
 "$V" table history "$TB" --json > "$WORK/hist" 2> "$WORK/err"
 check_eq "history lists create and one commit per committed append" "$(wc -l < "$WORK/hist")" $((${#committed[@]} + 1))
-if [ ${#committed[@]} -ge 10 ]; then
-  check "the automatic checkpoint at version 10 is there" test -f "$TB/_delta_log/00000000000000000010.checkpoint.parquet"
+# a writer killed after its commit may not have written the checkpoint it
+# owed (the next multiple of the interval brings one): whatever is there
+# must be whole and named correctly
+if [ -f "$TB/_delta_log/_last_checkpoint" ]; then
+  lc=$(sed -n 's/.*"version":\([0-9]*\).*/\1/p' "$TB/_delta_log/_last_checkpoint")
+  check "_last_checkpoint names a checkpoint that exists" test -f "$TB/_delta_log/$(printf '%020d' "$lc").checkpoint.parquet"
 fi
 
 # ------------------------------------------------------------ vacuum
@@ -153,9 +157,10 @@ listdata > "$WORK/ondisk"
 orphans=$(comm -23 "$WORK/ondisk" "$WORK/live" | wc -l)
 tmpfiles=$(cd "$TB" && find . -type f -name '.*.tmp.*' | wc -l)
 echo "# before vacuum: $(wc -l < "$WORK/ondisk") data files, $(wc -l < "$WORK/live") live, $orphans orphans;" \
-     "$tmpfiles hidden temporary files of interrupted puts (never listed by the store, so not vacuum's)"
+     "$tmpfiles hidden temporary files of interrupted puts"
 check_eq "vacuum --retain-hours 0 exits 0" "$(run_status "$V" table vacuum "$TB" --retain-hours 0)" 0
-check "vacuum reports the orphans it deleted" grep -q "^vacuum: deleted $orphans files" "$WORK/out"
+check "vacuum reports the orphans and temporaries it deleted" grep -q "^vacuum: deleted $((orphans + tmpfiles)) files" "$WORK/out"
+check_eq "vacuum swept the temporary files of interrupted puts" "$(cd "$TB" && find . -type f -name '.*.tmp.*' | wc -l)" 0
 listdata > "$WORK/ondisk2"
 if cmp -s "$WORK/ondisk2" "$WORK/live"; then ok "$T: after vacuum the data files on disk are exactly the live ones ($orphans orphans deleted)"; else
   fail "$T: after vacuum the data files on disk are not the live ones:"; diff "$WORK/ondisk2" "$WORK/live" | head -6 | sed 's/^/  /'
