@@ -291,15 +291,9 @@ static int add_row(appender *P, const vl_json *row, vl_error *err) {
     for (size_t i = 0; rc == VL_OK && i < P->n_g; i++)
         if (strcmp(P->g[i].key, k) == 0) g = &P->g[i];
     if (rc == VL_OK && !g) {
-        if (P->n_g == P->cap_g) {
-            size_t nc = P->cap_g ? P->cap_g * 2 : 8;
-            group *x = vl_realloc(P->g, nc * sizeof(*x));
-            if (!x) rc = vl_error_set(err, VL_ENOMEM, "out of memory");
-            else {
-                P->g = x;
-                P->cap_g = nc;
-            }
-        }
+        group *x = vl_grow(P->g, &P->cap_g, P->n_g, sizeof(*x), 8);
+        if (!x) rc = vl_error_set(err, VL_ENOMEM, "out of memory");
+        else P->g = x;
         if (rc == VL_OK) {
             g = &P->g[P->n_g];
             memset(g, 0, sizeof(*g));

@@ -212,6 +212,20 @@ int vl_buf_printf(vl_buf *b, const char *fmt, ...) VL_PRINTF(2, 3) VL_MUST_CHECK
 /** @brief Ensures a NUL after the data (not counted in n) and returns p. */
 const char *vl_buf_cstr(vl_buf *b);
 
+/** @brief A write callback that appends to the vl_buf ctx (for sinks such
+ *  as vl_pq_sink): VL_OK or VL_ENOMEM with err set. */
+int vl_buf_sink_write(void *ctx, const void *p, size_t n, vl_error *err) VL_MUST_CHECK;
+
+/**
+ * @brief Room for element n of a growing array p of *cap elements of elem
+ * bytes: returns p when n < *cap, else p reallocated to twice the capacity
+ * (first when *cap is 0) with *cap updated, or NULL (p untouched) when out
+ * of memory.
+ *   vl_sv *r = vl_grow(x->items, &x->cap, x->n, sizeof(*r), 64);
+ *   if (!r) return ENOMEM; x->items = r; x->items[x->n++] = ...;
+ */
+void *vl_grow(void *p, size_t *cap, size_t n, size_t elem, size_t first);
+
 /* Appends s as a JSON string literal (quotes, escapes). s must be valid UTF-8
  * or the bad bytes are written as U+FFFD. */
 int vl_buf_json_str(vl_buf *b, const char *s, size_t n) VL_MUST_CHECK;

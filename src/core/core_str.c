@@ -288,3 +288,18 @@ int vl_buf_json_str(vl_buf *b, const char *s, size_t n) {
     b->n += vl_json_escape(b->p + b->n, s, n);
     return VL_OK;
 }
+
+int vl_buf_sink_write(void *ctx, const void *p, size_t n, vl_error *err) {
+    if (vl_buf_append(ctx, p, n) != VL_OK) return vl_error_set(err, VL_ENOMEM, "out of memory");
+    return VL_OK;
+}
+
+void *vl_grow(void *p, size_t *cap, size_t n, size_t elem, size_t first) {
+    if (n < *cap) return p;
+    size_t nc = *cap ? *cap * 2 : (first ? first : 16);
+    if (nc <= n) nc = n + 1;
+    if (elem && nc > SIZE_MAX / elem) return NULL;
+    void *q = vl_realloc(p, nc * elem);
+    if (q) *cap = nc;
+    return q;
+}

@@ -214,6 +214,39 @@ static void t_log_does_not_crash(vl_test *t) {
     CHECK(t, vl_log_enabled(VL_LOG_WARN) && !vl_log_enabled(VL_LOG_DEBUG));
 }
 
+/* vl_grow keeps the array while there is room, doubles it when full, and
+ * leaves it alone when memory runs out; vl_buf_sink_write appends. */
+static void t_grow_and_sink(vl_test *t) {
+    int *a = NULL;
+    size_t cap = 0, n = 0;
+    for (int i = 0; i < 1000; i++) {
+        int *g = vl_grow(a, &cap, n, sizeof(*g), 4);
+        REQUIRE(t, g);
+        a = g;
+        a[n++] = i;
+    }
+    CHECK_EQ_INT(t, cap, 1024);
+    long sum = 0;
+    for (size_t i = 0; i < n; i++) sum += a[i];
+    CHECK_EQ_INT(t, sum, 999 * 1000 / 2);
+    CHECK(t, vl_grow(a, &cap, 10, sizeof(int), 4) == a); /* room: unchanged */
+    vl_alloc_fail_after(0);
+    size_t cap2 = cap;
+    CHECK(t, vl_grow(a, &cap2, cap2, sizeof(int), 4) == NULL);
+    vl_alloc_fail_after(-1);
+    CHECK_EQ_INT(t, cap2, cap);
+    size_t c0 = 0;
+    CHECK(t, vl_grow(NULL, &c0, 0, SIZE_MAX / 2, 4) == NULL && c0 == 0); /* size overflow refused */
+    vl_free(a);
+    vl_buf b;
+    vl_buf_init(&b);
+    vl_error err;
+    CHECK_EQ_INT(t, vl_buf_sink_write(&b, "ab", 2, &err), VL_OK);
+    CHECK_EQ_INT(t, vl_buf_sink_write(&b, "c", 1, &err), VL_OK);
+    CHECK(t, b.n == 3 && memcmp(b.p, "abc", 3) == 0);
+    vl_buf_free(&b);
+}
+
 static const vl_test_case cases[] = {
     {"error messages are formatted, truncated and prefixed", t_error_set_truncates},
     {"arena allocates aligned memory, resets and honours its limit", t_arena},
@@ -225,5 +258,6 @@ static const vl_test_case cases[] = {
     {"hashing and random numbers are deterministic and uniform", t_hash_and_rng},
     {"the logger honours its level", t_log_does_not_crash},
     {"the u64 set adds, finds and grows", t_u64set},
+    {"arrays grow by doubling; buffers take sink writes", t_grow_and_sink},
 };
 VL_TEST_MAIN(cases)

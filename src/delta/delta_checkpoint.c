@@ -78,16 +78,6 @@ static int cp_row(cp_writer *W, vl_error *err) {
     return VL_OK;
 }
 
-typedef struct mem_sink {
-    vl_buf *b;
-} mem_sink;
-
-static int mem_write(void *ctx, const void *p, size_t n, vl_error *err) {
-    mem_sink *m = ctx;
-    if (vl_buf_append(m->b, p, n)) return oom(err);
-    return VL_OK;
-}
-
 int vl_delta_checkpoint_write(const vl_delta_snapshot *s, vl_error *err) {
     const vl_delta_table *t = s->table;
     vl_arena sa;
@@ -107,8 +97,7 @@ int vl_delta_checkpoint_write(const vl_delta_snapshot *s, vl_error *err) {
     vl_pq_writer_opts po;
     vl_pq_writer_opts_default(&po);
     po.codec = VL_PQ_CODEC_SNAPPY; /* what Spark writes, readable everywhere */
-    mem_sink ms = {&file};
-    if (rc == VL_OK) rc = vl_pq_writer_open((vl_pq_sink){&ms, mem_write}, elems, n_elems, &po, &W.pw, err);
+    if (rc == VL_OK) rc = vl_pq_writer_open((vl_pq_sink){&file, vl_buf_sink_write}, elems, n_elems, &po, &W.pw, err);
     vl_json_w w;
     /* protocol */
     if (rc == VL_OK) {

@@ -277,13 +277,9 @@ static int list_cb(void *ctx, const vl_store_obj *o, vl_error *err) {
                 break;
             }
         if (!c) {
-            if (L->n_cps == L->cap_cps) {
-                size_t nc = L->cap_cps ? L->cap_cps * 2 : 16;
-                cp_info *x = vl_realloc(L->cps, nc * sizeof(*x));
-                if (!x) return vl_error_set(err, VL_ENOMEM, "out of memory");
-                L->cps = x;
-                L->cap_cps = nc;
-            }
+            cp_info *x = vl_grow(L->cps, &L->cap_cps, L->n_cps, sizeof(*x), 16);
+            if (!x) return vl_error_set(err, VL_ENOMEM, "out of memory");
+            L->cps = x;
             c = &L->cps[L->n_cps++];
             *c = (cp_info){ln.version, ln.parts, 0, 0};
         }
@@ -747,13 +743,9 @@ static int apply_txn(replay *R, const vl_json *x) {
             R->txns[i].last_updated = lu;
             return VL_OK;
         }
-    if (R->n_txns == R->cap_txns) {
-        size_t nc = R->cap_txns ? R->cap_txns * 2 : 16;
-        vl_delta_app_txn *t = vl_realloc(R->txns, nc * sizeof(*t));
-        if (!t) return oom(R->err);
-        R->txns = t;
-        R->cap_txns = nc;
-    }
+    vl_delta_app_txn *t = vl_grow(R->txns, &R->cap_txns, R->n_txns, sizeof(*t), 16);
+    if (!t) return oom(R->err);
+    R->txns = t;
     R->txns[R->n_txns++] = (vl_delta_app_txn){(vl_sv){adup(R->a, app), app.n}, v, lu};
     return VL_OK;
 }
@@ -1508,13 +1500,9 @@ static int clean_cb(void *ctx, const vl_store_obj *o, vl_error *err) {
     const char *name = o->key + L->prefix_len;
     size_t n = o->key_len - L->prefix_len;
     if (memchr(name, '/', n) || n < 21 || !all_digits(name, 20) || name[20] != '.') return VL_OK;
-    if (L->n == L->cap) {
-        size_t nc = L->cap ? L->cap * 2 : 256;
-        clean_ent *x = vl_realloc(L->e, nc * sizeof(*x));
-        if (!x) return oom(err);
-        L->e = x;
-        L->cap = nc;
-    }
+    clean_ent *x = vl_grow(L->e, &L->cap, L->n, sizeof(*x), 256);
+    if (!x) return oom(err);
+    L->e = x;
     log_name ln = vl_delta__log_name(name, n);
     clean_ent *c = &L->e[L->n];
     c->key = vl_strndup(o->key, o->key_len);

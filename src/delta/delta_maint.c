@@ -224,13 +224,9 @@ static int vac_cb(void *ctx, const vl_store_obj *o, vl_error *err) {
     V->bytes += o->size;
     if (V->dry_run) return VL_OK;
     /* delete after the listing: deleting while listing may skip entries */
-    if (V->n_doomed == V->cap_doomed) {
-        size_t nc = V->cap_doomed ? V->cap_doomed * 2 : 64;
-        char **d = vl_realloc(V->doomed, nc * sizeof(*d));
-        if (!d) return oom(err);
-        V->doomed = d;
-        V->cap_doomed = nc;
-    }
+    char **d = vl_grow(V->doomed, &V->cap_doomed, V->n_doomed, sizeof(*d), 64);
+    if (!d) return oom(err);
+    V->doomed = d;
     V->doomed[V->n_doomed] = vl_strndup(o->key, o->key_len);
     if (!V->doomed[V->n_doomed]) return oom(err);
     V->n_doomed++;

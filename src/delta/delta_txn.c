@@ -428,13 +428,9 @@ int vl_delta_txn_remove(vl_delta_txn *x, const vl_delta_file *f, bool data_chang
     VL_RETURN_IF_ERR(vl_json_w_finish(&w, err));
     if (vl_buf_putc(&x->actions, '\n')) return oom(err);
     x->n_remove++;
-    if (x->n_removed == x->cap_removed) {
-        size_t nc = x->cap_removed ? x->cap_removed * 2 : 64;
-        vl_sv *r = vl_realloc(x->removed, nc * sizeof(*r));
-        if (!r) return oom(err);
-        x->removed = r;
-        x->cap_removed = nc;
-    }
+    vl_sv *r = vl_grow(x->removed, &x->cap_removed, x->n_removed, sizeof(*r), 64);
+    if (!r) return oom(err);
+    x->removed = r;
     x->removed[x->n_removed++] = f->path; /* lives in the snapshot */
     if (data_change) {
         x->any_data_change_remove = true;
@@ -444,15 +440,9 @@ int vl_delta_txn_remove(vl_delta_txn *x, const vl_delta_file *f, bool data_chang
         bool seen = false;
         for (size_t i = 0; rc == VL_OK && i < x->n_read_parts; i++) seen |= strcmp(x->read_parts[i], vl_buf_cstr(&k)) == 0;
         if (rc == VL_OK && !seen) {
-            if (x->n_read_parts == x->cap_read_parts) {
-                size_t nc = x->cap_read_parts ? x->cap_read_parts * 2 : 16;
-                char **r = vl_realloc(x->read_parts, nc * sizeof(*r));
-                if (!r) rc = VL_ENOMEM;
-                else {
-                    x->read_parts = r;
-                    x->cap_read_parts = nc;
-                }
-            }
+            char **rp = vl_grow(x->read_parts, &x->cap_read_parts, x->n_read_parts, sizeof(*rp), 16);
+            if (!rp) rc = VL_ENOMEM;
+            else x->read_parts = rp;
             char *c = rc == VL_OK ? adup(&x->a, (const char *)k.p, k.n) : NULL;
             if (!c) rc = VL_ENOMEM;
             else x->read_parts[x->n_read_parts++] = c;
@@ -464,16 +454,6 @@ int vl_delta_txn_remove(vl_delta_txn *x, const vl_delta_file *f, bool data_chang
 }
 
 /* ------------------------------------------------------------ data files */
-
-typedef struct buf_sink {
-    vl_buf *b;
-} buf_sink;
-
-static int buf_write(void *ctx, const void *p, size_t n, vl_error *err) {
-    buf_sink *s = ctx;
-    if (vl_buf_append(s->b, p, n)) return oom(err);
-    return VL_OK;
-}
 
 /* A statistic value decoded from a column chunk's min/max bytes. */
 static bool stat_decode(const vl_dt_type *t, int32_t physical, vl_sv raw, vl_delta_value *v) {
@@ -781,10 +761,9 @@ int vl_delta_txn_write(vl_delta_txn *x, const vl_delta_value *part_values, const
     vl_pq_schema_elem *elems = NULL;
     uint32_t n_elems = 0;
     if (rc == VL_OK) rc = vl_delta_schema_to_parquet(st, keep, &a, &elems, &n_elems, err);
-    buf_sink bs = {&file};
     vl_pq_writer_opts po;
     vl_pq_writer_opts_default(&po);
-    if (rc == VL_OK) rc = vl_pq_writer_open((vl_pq_sink){&bs, buf_write}, elems, n_elems, &po, &pw, err);
+    if (rc == VL_OK) rc = vl_pq_writer_open((vl_pq_sink){&file, vl_buf_sink_write}, elems, n_elems, &po, &pw, err);
     if (rc == VL_OK && rows) rc = vl_pq_writer_write(pw, cols, rows, err);
     if (rc == VL_OK) {
         char eng[64];
