@@ -82,6 +82,7 @@ typedef struct args {
 typedef struct opened {
     vl_store *store;
     vl_delta_table *t;
+    vl_delta_snapshot *s; /* open_snapshot only */
 } opened;
 
 static int open_table(const args *A, opened *o) {
@@ -100,16 +101,20 @@ static int open_table(const args *A, opened *o) {
 }
 
 static void close_table(opened *o) {
+    vl_delta_snapshot_free(o->s);
     vl_delta_table_close(o->t);
     vl_store_close(o->store);
 }
 
-static int load(const args *A, opened *o, vl_delta_snapshot **s) {
+/* Opens the table and loads the snapshot --version/--timestamp name. */
+static int open_snapshot(const args *A, opened *o) {
+    int rc = open_table(A, o);
+    if (rc) return rc;
     vl_error err;
     vl_delta_at at = {A->version, A->timestamp_us};
-    int rc = vl_delta_snapshot_load(o->t, at, s, &err);
-    if (rc) {
+    if (vl_delta_snapshot_load(o->t, at, &o->s, &err) != VL_OK) {
         vl_cli_err(CMD, "%s: %s", A->table, err.msg);
+        close_table(o);
         return 2;
     }
     return 0;
@@ -488,7 +493,7 @@ static int print_commit(void *ctx, const vl_delta_commit_info *c, vl_error *err)
     hist_ctx *H = ctx;
     (void)err;
     char ts[40] = "-";
-    if (c->timestamp_ms >= 0) vl_ts_format(ts, c->timestamp_ms * 1000);
+    if (c->timestamp_ms >= 0) ts[vl_ts_format(ts, c->timestamp_ms * 1000)] = 0;
     if (H->json) {
         printf("{\"version\":%lld,\"timestamp\":\"%s\",\"adds\":%lld,\"removes\":%lld,\"commitInfo\":%.*s}\n",
                (long long)c->version, ts, (long long)c->n_add, (long long)c->n_remove,
@@ -520,19 +525,14 @@ static int cmd_history(const args *A) {
 
 static int cmd_describe(const args *A) {
     opened o;
-    int rc = open_table(A, &o);
+    int rc = open_snapshot(A, &o);
     if (rc) return rc;
-    vl_delta_snapshot *s = NULL;
-    rc = load(A, &o, &s);
-    if (rc) {
-        close_table(&o);
-        return rc;
-    }
+    const vl_delta_snapshot *s = o.s;
     const vl_delta_metadata *m = &s->metadata;
     vl_buf b;
     vl_buf_init(&b);
     char ts[40] = "-";
-    if (s->timestamp_ms >= 0) vl_ts_format(ts, s->timestamp_ms * 1000);
+    if (s->timestamp_ms >= 0) ts[vl_ts_format(ts, s->timestamp_ms * 1000)] = 0;
     if (A->json) {
         vl_json_w w;
         vl_json_w_init(&w, &b, 0);
@@ -623,7 +623,6 @@ static int cmd_describe(const args *A) {
                    s->txns[i].app_id.p, (long long)s->txns[i].version);
     }
     vl_buf_free(&b);
-    vl_delta_snapshot_free(s);
     close_table(&o);
     return finish_output();
 }
@@ -643,17 +642,16 @@ static int parse_where(const args *A, const vl_delta_snapshot *s, vl_arena *a, c
 
 static int cmd_files(const args *A) {
     opened o;
-    int rc = open_table(A, &o);
+    int rc = open_snapshot(A, &o);
     if (rc) return rc;
-    vl_delta_snapshot *s = NULL;
-    rc = load(A, &o, &s);
+    const vl_delta_snapshot *s = o.s;
     vl_arena a;
     vl_arena_init(&a, 4096);
     const vl_delta_expr *e = NULL;
     if (rc == 0) rc = parse_where(A, s, &a, &e);
     vl_buf b;
     vl_buf_init(&b);
-    for (size_t i = 0; rc == 0 && s && i < s->n_files; i++) {
+    for (size_t i = 0; rc == 0 && i < s->n_files; i++) {
         const vl_delta_file *f = &s->files[i];
         if (e && !vl_delta_file_may_match(s, f, e)) continue;
         vl_buf_clear(&b);
@@ -688,17 +686,15 @@ static int cmd_files(const args *A) {
     }
     vl_buf_free(&b);
     vl_arena_destroy(&a);
-    vl_delta_snapshot_free(s);
     close_table(&o);
     return rc ? rc : finish_output();
 }
 
 static int cmd_scan(const args *A) {
     opened o;
-    int rc = open_table(A, &o);
+    int rc = open_snapshot(A, &o);
     if (rc) return rc;
-    vl_delta_snapshot *s = NULL;
-    rc = load(A, &o, &s);
+    const vl_delta_snapshot *s = o.s;
     vl_arena a;
     vl_arena_init(&a, 4096);
     const vl_delta_expr *e = NULL;
@@ -738,7 +734,6 @@ static int cmd_scan(const args *A) {
     }
     vl_free(copy);
     vl_arena_destroy(&a);
-    vl_delta_snapshot_free(s);
     close_table(&o);
     return rc ? rc : finish_output();
 }
@@ -795,10 +790,9 @@ static int cmd_vacuum(const args *A) {
 
 static int cmd_checkpoint(const args *A) {
     opened o;
-    int rc = open_table(A, &o);
+    int rc = open_snapshot(A, &o);
     if (rc) return rc;
-    vl_delta_snapshot *s = NULL;
-    rc = load(A, &o, &s);
+    const vl_delta_snapshot *s = o.s;
     vl_error err;
     size_t cleaned = 0;
     if (rc == 0 && vl_delta_checkpoint_write(s, &err) != VL_OK) {
@@ -812,7 +806,6 @@ static int cmd_checkpoint(const args *A) {
     if (rc == 0)
         printf("checkpoint: version %lld (%zu files); %zu expired log files deleted\n", (long long)s->version,
                s->n_files, cleaned);
-    vl_delta_snapshot_free(s);
     close_table(&o);
     return rc ? rc : finish_output();
 }

@@ -1167,7 +1167,7 @@ int vl_delta_snapshot_load(const vl_delta_table *t, vl_delta_at at, vl_delta_sna
         listing L;
         rc = list_log(t, NULL, &L, err);
         if (rc == VL_OK && L.n_commits == 0) rc = vl_error_set(err, VL_ENOTFOUND, "no Delta table at '%s'", t->name);
-        int64_t found = -1, first_ts = -1;
+        int64_t found = -1;
         /* commits are in order; timestamps are monotonic by protocol (we
          * take the larger of a commit's and the previous one's), so a
          * binary search over the listed commits finds the last one <= ts */
@@ -1182,16 +1182,15 @@ int vl_delta_snapshot_load(const vl_delta_table *t, vl_delta_at at, vl_delta_sna
                 lo = mid + 1;
             } else {
                 hi = mid;
-                if (mid == 0) first_ts = ts;
             }
         }
         listing_free(&L);
         if (rc) return rc;
         if (found < 0) {
-            char b[40];
-            vl_ts_format(b, at.timestamp_us);
-            return vl_error_set(err, VL_ENOTFOUND, "no version of '%s' at or before %s (the first commit is later%s)",
-                                t->name, b, first_ts >= 0 ? "" : "");
+            char b[48];
+            b[vl_ts_format(b, at.timestamp_us)] = 0;
+            return vl_error_set(err, VL_ENOTFOUND, "no version of '%s' at or before %s (the first commit is later)",
+                                t->name, b);
         }
         at.version = found;
     }
