@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* ================================================================ table */
 
@@ -1159,41 +1160,8 @@ static int check_contiguous(const listing *L, int64_t lo, int64_t hi, size_t *fi
 
 static int version_timestamp(const vl_delta_table *t, int64_t v, int64_t mtime_us, int64_t *ts_ms, vl_error *err);
 
-int vl_delta_snapshot_load(const vl_delta_table *t, vl_delta_at at, vl_delta_snapshot **out, vl_error *err) {
-    *out = NULL;
+static int load_at(const vl_delta_table *t, vl_delta_at at, vl_delta_snapshot **out, bool *gap, vl_error *err) {
     int rc;
-    if (at.version < 0 && at.timestamp_us >= 0) {
-        /* resolve the timestamp to a version first */
-        listing L;
-        rc = list_log(t, NULL, &L, err);
-        if (rc == VL_OK && L.n_commits == 0) rc = vl_error_set(err, VL_ENOTFOUND, "no Delta table at '%s'", t->name);
-        int64_t found = -1;
-        /* commits are in order; timestamps are monotonic by protocol (we
-         * take the larger of a commit's and the previous one's), so a
-         * binary search over the listed commits finds the last one <= ts */
-        size_t lo = 0, hi = L.n_commits;
-        while (rc == VL_OK && lo < hi) {
-            size_t mid = lo + (hi - lo) / 2;
-            int64_t ts;
-            rc = version_timestamp(t, L.commits[mid], L.commit_mtime[mid], &ts, err);
-            if (rc) break;
-            if (ts * 1000 <= at.timestamp_us) {
-                found = L.commits[mid];
-                lo = mid + 1;
-            } else {
-                hi = mid;
-            }
-        }
-        listing_free(&L);
-        if (rc) return rc;
-        if (found < 0) {
-            char b[48];
-            b[vl_ts_format(b, at.timestamp_us)] = 0;
-            return vl_error_set(err, VL_ENOTFOUND, "no version of '%s' at or before %s (the first commit is later)",
-                                t->name, b);
-        }
-        at.version = found;
-    }
     int64_t hint = at.version < 0 ? vl_delta__last_checkpoint(t) : -1;
     listing L;
     char start[32];
@@ -1254,6 +1222,7 @@ int vl_delta_snapshot_load(const vl_delta_table *t, vl_delta_at at, vl_delta_sna
     rc = check_contiguous(&L, from, target, &first, err);
     if (rc) {
         listing_free(&L);
+        *gap = true;
         return rc;
     }
     vl_delta_snapshot *s = vl_calloc(1, sizeof(*s));
@@ -1379,6 +1348,53 @@ int vl_delta_snapshot_load(const vl_delta_table *t, vl_delta_at at, vl_delta_sna
     }
     *out = s;
     return VL_OK;
+}
+
+int vl_delta_snapshot_load(const vl_delta_table *t, vl_delta_at at, vl_delta_snapshot **out, vl_error *err) {
+    *out = NULL;
+    int rc;
+    if (at.version < 0 && at.timestamp_us >= 0) {
+        /* resolve the timestamp to a version first */
+        listing L;
+        rc = list_log(t, NULL, &L, err);
+        if (rc == VL_OK && L.n_commits == 0) rc = vl_error_set(err, VL_ENOTFOUND, "no Delta table at '%s'", t->name);
+        int64_t found = -1;
+        /* commits are in order; timestamps are monotonic by protocol (we
+         * take the larger of a commit's and the previous one's), so a
+         * binary search over the listed commits finds the last one <= ts */
+        size_t lo = 0, hi = L.n_commits;
+        while (rc == VL_OK && lo < hi) {
+            size_t mid = lo + (hi - lo) / 2;
+            int64_t ts;
+            rc = version_timestamp(t, L.commits[mid], L.commit_mtime[mid], &ts, err);
+            if (rc) break;
+            if (ts * 1000 <= at.timestamp_us) {
+                found = L.commits[mid];
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        listing_free(&L);
+        if (rc) return rc;
+        if (found < 0) {
+            char b[48];
+            b[vl_ts_format(b, at.timestamp_us)] = 0;
+            return vl_error_set(err, VL_ENOTFOUND, "no version of '%s' at or before %s (the first commit is later)",
+                                t->name, b);
+        }
+        at.version = found;
+    }
+    /* A listing may miss commits written while it runs (the store promises
+     * nothing about those), which looks like a gap: list again before
+     * calling it one. */
+    for (int attempt = 0;; attempt++) {
+        bool gap = false;
+        rc = load_at(t, at, out, &gap, err);
+        if (!gap || attempt >= 4) return rc;
+        struct timespec ts = {0, 5000000L * (attempt + 1)};
+        nanosleep(&ts, NULL);
+    }
 }
 
 void vl_delta_snapshot_free(vl_delta_snapshot *s) {
