@@ -566,8 +566,8 @@ static int apply_add(replay *R, const vl_json *add) {
     vl_sv path;
     add_fields A;
     add_members(add, &A);
-    if (!A.path || !vl_json_str(A.path, &path))
-        return vl_error_set(err, VL_ECORRUPT, "add: 'path' is missing or not a string");
+    if (!A.path || !vl_json_str(A.path, &path) || path.n == 0)
+        return vl_error_set(err, VL_ECORRUPT, "add: 'path' is missing, empty or not a string");
     const vl_json *dv = A.dv;
     if (dv && !vl_json_is_null(dv))
         return vl_error_set(err, VL_ENOTSUP,
@@ -610,8 +610,8 @@ static int apply_add(replay *R, const vl_json *add) {
 static int apply_remove(replay *R, const vl_json *rm) {
     vl_error *err = R->err;
     vl_sv path;
-    if (vl_json_get_str(rm, "path", &path, err))
-        return vl_error_set(err, VL_ECORRUPT, "remove: %s", err ? err->msg : "no path");
+    if (vl_json_get_str(rm, "path", &path, NULL) != VL_OK || path.n == 0)
+        return vl_error_set(err, VL_ECORRUPT, "remove: 'path' is missing, empty or not a string");
     if (R->n_slots) {
         uint64_t h = vl_hash64(path.p, path.n, 0x5eed);
         bool found;
@@ -964,7 +964,8 @@ static int cp_adds_columnar(replay *R, vl_pq_reader *r, uint32_t rg, const vl_pq
         VL_RETURN_IF_ERR(map_next(R, &mp, &pkv, &npk));
         VL_RETURN_IF_ERR(map_next(R, &mt, &tkv, &ntk));
         if (d < 1) continue; /* another action's row */
-        if (!has_path) return vl_error_set(err, VL_ECORRUPT, "checkpoint: an add without a path (row %zu)", i);
+        if (!has_path || cp.c.v.bin[cp.vi - 1].n == 0)
+            return vl_error_set(err, VL_ECORRUPT, "checkpoint: an add without a path (row %zu)", i);
         vl_delta_file *f;
         VL_RETURN_IF_ERR(file_slot(R, cp.c.v.bin[cp.vi - 1], &f));
         f->partition_values = pkv;

@@ -632,6 +632,8 @@ static int sp_name(sqlp *S, vl_sv *out) {
             if (S->p[k] == q) k++;
         }
         *out = vl_sv_make(len ? d : "", len);
+        /* names go into JSON schema strings: they must be text */
+        if (!vl_utf8_valid(out->p, out->n, NULL)) return sp_fail(S, "a column name in valid UTF-8");
         S->i = j + 1;
         sp_ws(S);
         return VL_OK;
