@@ -27,6 +27,7 @@ typedef struct log_name {
     log_kind kind;
     int64_t version;
     int32_t part, parts; /* multi-part checkpoints: part p of n (1-based); 1/1 otherwise */
+    bool multi;          /* named <v>.checkpoint.<p>.<n>.parquet (also for 1 of 1) */
 } log_name;
 
 /* Classifies a key relative to the log prefix ("00000000000000000010.json"). */

@@ -101,7 +101,7 @@ static int64_t digits_value(const char *p, size_t n) {
 }
 
 log_name vl_delta__log_name(const char *name, size_t n) {
-    log_name ln = {LOG_OTHER, -1, 1, 1};
+    log_name ln = {LOG_OTHER, -1, 1, 1, false};
     if (n < 21 || !all_digits(name, 20) || name[20] != '.') return ln;
     int64_t v = digits_value(name, 20);
     if (v < 0) return ln;
@@ -122,6 +122,7 @@ log_name vl_delta__log_name(const char *name, size_t n) {
             ln.version = v;
             ln.part = (int32_t)p;
             ln.parts = (int32_t)k;
+            ln.multi = true;
         }
     }
     return ln;
@@ -232,6 +233,7 @@ int vl_delta__read_commit(const vl_delta_table *t, int64_t v, vl_arena *a, vl_de
 typedef struct cp_info {
     int64_t version;
     int32_t parts, found;
+    bool multi; /* the <p>.<n> naming (a 1-of-1 checkpoint may use either) */
     uint64_t mask_lo; /* which parts were seen, for up to 64 parts; counted beyond */
 } cp_info;
 
@@ -273,7 +275,7 @@ static int list_cb(void *ctx, const vl_store_obj *o, vl_error *err) {
     } else if (ln.kind == LOG_CHECKPOINT) {
         cp_info *c = NULL;
         for (size_t i = L->n_cps; i-- > 0;)
-            if (L->cps[i].version == ln.version && L->cps[i].parts == ln.parts) {
+            if (L->cps[i].version == ln.version && L->cps[i].parts == ln.parts && L->cps[i].multi == ln.multi) {
                 c = &L->cps[i];
                 break;
             }
@@ -282,7 +284,7 @@ static int list_cb(void *ctx, const vl_store_obj *o, vl_error *err) {
             if (!x) return vl_error_set(err, VL_ENOMEM, "out of memory");
             L->cps = x;
             c = &L->cps[L->n_cps++];
-            *c = (cp_info){ln.version, ln.parts, 0, 0};
+            *c = (cp_info){ln.version, ln.parts, 0, ln.multi, 0};
         }
         if (ln.part <= 64) {
             uint64_t bit = (uint64_t)1 << (ln.part - 1);
@@ -389,8 +391,9 @@ static slot *find_slot(slot *slots, size_t n_slots, const void *items, size_t st
             return sl;
         }
         if (sl->hash == h) {
-            const vl_sv *p = (const vl_sv *)((const char *)items + sl->idx * stride + path_off);
-            if (vl_sv_eq(*p, path)) {
+            vl_sv p;
+            memcpy(&p, (const char *)items + sl->idx * stride + path_off, sizeof(p));
+            if (vl_sv_eq(p, path)) {
                 *found = true;
                 return sl;
             }
@@ -410,8 +413,9 @@ static int grow_slots(slot **slots, size_t *n_slots, size_t n_items, const void 
         slot *o = &(*slots)[i];
         if (o->idx == SIZE_MAX) continue;
         bool f;
-        const vl_sv *p = (const vl_sv *)((const char *)items + o->idx * stride + path_off);
-        slot *d = find_slot(x, ns, items, stride, path_off, *p, o->hash, &f);
+        vl_sv p;
+        memcpy(&p, (const char *)items + o->idx * stride + path_off, sizeof(p));
+        slot *d = find_slot(x, ns, items, stride, path_off, p, o->hash, &f);
         *d = *o;
     }
     vl_free(*slots);
@@ -995,7 +999,7 @@ static int read_checkpoint(const vl_delta_table *t, const cp_info *cp, replay *R
     int rc = VL_OK;
     for (int32_t part = 1; part <= cp->parts && rc == VL_OK; part++) {
         vl_buf_clear(&key);
-        if (cp->parts == 1 && cp->found == 1 && cp->mask_lo == 1)
+        if (!cp->multi)
             rc = vl_buf_printf(&key, "%s%020lld.checkpoint.parquet", t->log_prefix, (long long)cp->version);
         else
             rc = vl_buf_printf(&key, "%s%020lld.checkpoint.%010d.%010d.parquet", t->log_prefix,

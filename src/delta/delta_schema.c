@@ -458,7 +458,7 @@ int vl_delta_schema_write(const vl_dt_type *root, vl_buf *out, vl_error *err) {
     size_t start = out->n;
     vl_json_w w;
     vl_json_w_init(&w, out, 0);
-    int rc = w_struct(&w, root, 1);
+    int rc = w_struct(&w, root, 0); /* depth counted as the parser counts it */
     if (rc == VL_EINVAL && w.rc == VL_OK) {
         out->n = start;
         return vl_error_set(err, VL_EINVAL,

@@ -302,7 +302,9 @@ static int conv(const vl_dt_type *t, const vl_json *v, vl_arena *a, vl_delta_val
         } else if (k == VL_JSON_NUMBER) {
             vl_json_f64(v, &d);
             if (isinf(d)) return bad(err, v, "a number beyond the range of double");
-            if (t->kind == VL_DT_FLOAT && fabs(d) > FLT_MAX) return bad(err, v, "a number beyond the range of float");
+            /* what rounds to a finite float is a float (FLT_MAX prints as
+             * 3.4028235e+38, a little above it) */
+            if (t->kind == VL_DT_FLOAT && isinf((float)d)) return bad(err, v, "a number beyond the range of float");
         } else {
             return bad(err, v, "expected a number");
         }
