@@ -37,6 +37,7 @@
  * kill, and the budget must be back at zero after each input (nothing
  * leaked).
  */
+#include "fuzz_budget.h"
 #include "delta/delta.h"
 #include "fuzz.h"
 
@@ -60,47 +61,7 @@
 
 static const char SEP[] = "\n@@\n";
 
-/* ------------------------------------------------- budgeted allocator */
-
-typedef struct budget {
-    size_t live;
-} budget;
-
-static budget g_budget;
-
-static void *b_malloc(void *ctx, size_t n) {
-    budget *b = ctx;
-    if (n > MEM_BUDGET || b->live > MEM_BUDGET - n) return NULL;
-    unsigned char *p = malloc(n + 16);
-    if (!p) return NULL;
-    memcpy(p, &n, sizeof(n));
-    b->live += n;
-    return p + 16;
-}
-
-static void b_free(void *ctx, void *q) {
-    budget *b = ctx;
-    if (!q) return;
-    unsigned char *p = (unsigned char *)q - 16;
-    size_t n;
-    memcpy(&n, p, sizeof(n));
-    b->live -= n;
-    free(p);
-}
-
-static void *b_realloc(void *ctx, void *q, size_t n) {
-    budget *b = ctx;
-    if (!q) return b_malloc(ctx, n);
-    unsigned char *p = (unsigned char *)q - 16;
-    size_t old;
-    memcpy(&old, p, sizeof(old));
-    if (n > old && (n - old > MEM_BUDGET || b->live > MEM_BUDGET - (n - old))) return NULL;
-    unsigned char *np = realloc(p, n + 16);
-    if (!np) return NULL;
-    memcpy(np, &n, sizeof(n));
-    b->live = b->live - old + n;
-    return np + 16;
-}
+static fuzz_budget g_budget = {.limit = MEM_BUDGET};
 
 /* --------------------------------------------------------- the files */
 
@@ -342,7 +303,6 @@ static void scan_checks(const vl_delta_snapshot *s, uint8_t flags) {
 /* ------------------------------------------------------------- target */
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-    static const vl_alloc_hooks hooks = {b_malloc, b_realloc, b_free, &g_budget};
     uint8_t flags = 0;
     if (size >= 2 && data[0] == 0xFE) {
         flags = data[1];
@@ -385,7 +345,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     }
     if (lastcp) put_log_file("_last_checkpoint", lastcp->p, lastcp->n);
 
-    vl_alloc_set_hooks(&hooks);
+    fuzz_budget_install(&g_budget);
     vl_error err = {0};
     vl_store *store = NULL;
     int rc = vl_store_open(g_root, &store, &err);

@@ -13,6 +13,7 @@
  * reader refuses pages that hold more values than the footer admits, so
  * this bounds the work per input.
  */
+#include "fuzz_budget.h"
 #include "fuzz.h"
 #include "parquet/parquet.h"
 
@@ -21,48 +22,7 @@
 #define MEM_BUDGET ((size_t)512 << 20)
 #define MAX_VALUES ((int64_t)1 << 21)
 
-/* ------------------------------------------------- budgeted allocator */
-
-typedef struct budget {
-    size_t live;
-} budget;
-
-static budget g_budget;
-
-/* Each block carries its size in a 16-byte header (keeps 16-byte alignment). */
-static void *b_malloc(void *ctx, size_t n) {
-    budget *b = ctx;
-    if (n > MEM_BUDGET || b->live > MEM_BUDGET - n) return NULL;
-    unsigned char *p = malloc(n + 16);
-    if (!p) return NULL;
-    memcpy(p, &n, sizeof(n));
-    b->live += n;
-    return p + 16;
-}
-
-static void b_free(void *ctx, void *q) {
-    budget *b = ctx;
-    if (!q) return;
-    unsigned char *p = (unsigned char *)q - 16;
-    size_t n;
-    memcpy(&n, p, sizeof(n));
-    b->live -= n;
-    free(p);
-}
-
-static void *b_realloc(void *ctx, void *q, size_t n) {
-    budget *b = ctx;
-    if (!q) return b_malloc(ctx, n);
-    unsigned char *p = (unsigned char *)q - 16;
-    size_t old;
-    memcpy(&old, p, sizeof(old));
-    if (n > old && (n - old > MEM_BUDGET || b->live > MEM_BUDGET - (n - old))) return NULL;
-    unsigned char *np = realloc(p, n + 16);
-    if (!np) return NULL;
-    memcpy(np, &n, sizeof(n));
-    b->live = b->live - old + n;
-    return np + 16;
-}
+static fuzz_budget g_budget = {.limit = MEM_BUDGET};
 
 /* ------------------------------------------------------------- target */
 
@@ -121,8 +81,7 @@ static void check_column(const vl_pq_column *col) {
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-    static const vl_alloc_hooks hooks = {b_malloc, b_realloc, b_free, &g_budget};
-    vl_alloc_set_hooks(&hooks);
+    fuzz_budget_install(&g_budget);
     vl_pq_reader *r;
     vl_error err = {0};
     int rc = vl_pq_reader_open_mem(data, size, "fuzz", &r, &err);
