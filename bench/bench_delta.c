@@ -126,6 +126,21 @@ static void bench_commits(const char *dir, int n) {
     vl_store_close(s);
 }
 
+/* The median of 3 loads of the latest snapshot; *snap keeps the last. */
+static double median_load(vl_delta_table *t, vl_delta_snapshot **snap) {
+    double loads[3];
+    vl_error err;
+    *snap = NULL;
+    for (int r = 0; r < 3; r++) {
+        vl_delta_snapshot_free(*snap);
+        double t0 = now_s();
+        if (vl_delta_snapshot_load(t, VL_DELTA_LATEST, snap, &err)) die("load", &err);
+        loads[r] = now_s() - t0;
+    }
+    qsort(loads, 3, sizeof(double), cmp_d);
+    return loads[1];
+}
+
 static void bench_snapshot(const char *dir, int64_t commits, int64_t files) {
     vl_store *s;
     vl_delta_table *t = open_table(dir, &s);
@@ -157,30 +172,16 @@ static void bench_snapshot(const char *dir, int64_t commits, int64_t files) {
     }
     printf("log written: %lld commits, %lld add actions, %.2f s\n", (long long)commits, (long long)files,
            now_s() - t0);
-    double loads[3];
     vl_delta_snapshot *snap = NULL;
-    for (int r = 0; r < 3; r++) {
-        vl_delta_snapshot_free(snap);
-        t0 = now_s();
-        if (vl_delta_snapshot_load(t, VL_DELTA_LATEST, &snap, &err)) die("load", &err);
-        loads[r] = now_s() - t0;
-    }
-    qsort(loads, 3, sizeof(double), cmp_d);
-    printf("snapshot load, JSON log only    %.3f s  (%zu files, version %lld)\n", loads[1], snap->n_files,
+    double secs = median_load(t, &snap);
+    printf("snapshot load, JSON log only    %.3f s  (%zu files, version %lld)\n", secs, snap->n_files,
            (long long)snap->version);
     t0 = now_s();
     if (vl_delta_checkpoint_write(snap, &err)) die("checkpoint", &err);
     printf("checkpoint write                %.3f s\n", now_s() - t0);
     vl_delta_snapshot_free(snap);
-    snap = NULL;
-    for (int r = 0; r < 3; r++) {
-        vl_delta_snapshot_free(snap);
-        t0 = now_s();
-        if (vl_delta_snapshot_load(t, VL_DELTA_LATEST, &snap, &err)) die("load", &err);
-        loads[r] = now_s() - t0;
-    }
-    qsort(loads, 3, sizeof(double), cmp_d);
-    printf("snapshot load, from checkpoint  %.3f s  (%zu files, checkpoint %lld)\n", loads[1], snap->n_files,
+    secs = median_load(t, &snap);
+    printf("snapshot load, from checkpoint  %.3f s  (%zu files, checkpoint %lld)\n", secs, snap->n_files,
            (long long)snap->checkpoint_version);
     vl_delta_snapshot_free(snap);
     vl_buf_free(&b);
