@@ -58,6 +58,7 @@
 #include "parquet_meta.h"
 
 #include <math.h>
+#include <endian.h>
 #include <string.h>
 
 /* Values are added to a page in blocks of at most this many level entries
@@ -139,6 +140,7 @@ struct vl_pq_writer {
     uint32_t n_cols;
     vl_pq_codec_ctx *codec;
     vl_buf body, comp, hdr, tmp;  /* per-page scratch, reused */
+    vl_buf svs;                   /* new dictionary entries as views, for statistics */
     uint64_t pos;                 /* bytes given to the sink */
     int64_t rg_rows, rows;
     vl_pq_row_group *rgs;
@@ -666,6 +668,36 @@ static int stats_set(vl_buf *b, const vl_sv *v) {
         }                                                                      \
     } while (0)
 
+/* Folds byte-array values v[0..nv) (nv > 0) into the chunk's min and max. */
+static int stats_fold_bytes(wcol *c, const vl_sv *v, size_t nv, vl_error *err) {
+    wstats *s = &c->st;
+    const vl_sv *mn = &v[0], *mx = &v[0];
+    bool dec = c->cmp == CMP_DEC;
+    for (size_t i = 1; i < nv; i++) {
+        const vl_sv *x = &v[i];
+        if (dec) {
+            if (dec_cmp((const uint8_t *)x->p, (const uint8_t *)mn->p, c->width) < 0) mn = x;
+            else if (dec_cmp((const uint8_t *)x->p, (const uint8_t *)mx->p, c->width) > 0) mx = x;
+        } else {
+            if (bytes_cmp((const uint8_t *)x->p, x->n, (const uint8_t *)mn->p, mn->n) < 0) mn = x;
+            else if (bytes_cmp((const uint8_t *)x->p, x->n, (const uint8_t *)mx->p, mx->n) > 0) mx = x;
+        }
+    }
+    bool new_mn, new_mx;
+    if (!s->have) {
+        new_mn = new_mx = true;
+    } else if (dec) {
+        new_mn = dec_cmp((const uint8_t *)mn->p, (const uint8_t *)s->bmn.p, c->width) < 0;
+        new_mx = dec_cmp((const uint8_t *)mx->p, (const uint8_t *)s->bmx.p, c->width) > 0;
+    } else {
+        new_mn = bytes_cmp((const uint8_t *)mn->p, mn->n, (const uint8_t *)s->bmn.p, s->bmn.n) < 0;
+        new_mx = bytes_cmp((const uint8_t *)mx->p, mx->n, (const uint8_t *)s->bmx.p, s->bmx.n) > 0;
+    }
+    if ((new_mn && stats_set(&s->bmn, mn)) || (new_mx && stats_set(&s->bmx, mx))) return oom(err, "statistics");
+    s->have = true;
+    return VL_OK;
+}
+
 static int stats_add(wcol *c, const vl_pq_column *in, size_t v0, size_t nv, vl_error *err) {
     wstats *s = &c->st;
     if (nv == 0) return VL_OK;
@@ -701,35 +733,8 @@ static int stats_add(wcol *c, const vl_pq_column *in, size_t v0, size_t nv, vl_e
     case CMP_F64:
         FOLD_MINMAX_FLOAT(double, in->v.f64 + v0, nv, s);
         break;
-    case CMP_BYTES: case CMP_DEC: {
-        const vl_sv *v = in->v.bin + v0;
-        const vl_sv *mn = &v[0], *mx = &v[0];
-        bool dec = c->cmp == CMP_DEC;
-        for (size_t i = 1; i < nv; i++) {
-            const vl_sv *x = &v[i];
-            if (dec) {
-                if (dec_cmp((const uint8_t *)x->p, (const uint8_t *)mn->p, c->width) < 0) mn = x;
-                else if (dec_cmp((const uint8_t *)x->p, (const uint8_t *)mx->p, c->width) > 0) mx = x;
-            } else {
-                if (bytes_cmp((const uint8_t *)x->p, x->n, (const uint8_t *)mn->p, mn->n) < 0) mn = x;
-                else if (bytes_cmp((const uint8_t *)x->p, x->n, (const uint8_t *)mx->p, mx->n) > 0) mx = x;
-            }
-        }
-        bool new_mn, new_mx;
-        if (!s->have) {
-            new_mn = new_mx = true;
-        } else if (dec) {
-            new_mn = dec_cmp((const uint8_t *)mn->p, (const uint8_t *)s->bmn.p, c->width) < 0;
-            new_mx = dec_cmp((const uint8_t *)mx->p, (const uint8_t *)s->bmx.p, c->width) > 0;
-        } else {
-            new_mn = bytes_cmp((const uint8_t *)mn->p, mn->n, (const uint8_t *)s->bmn.p, s->bmn.n) < 0;
-            new_mx = bytes_cmp((const uint8_t *)mx->p, mx->n, (const uint8_t *)s->bmx.p, s->bmx.n) > 0;
-        }
-        if ((new_mn && stats_set(&s->bmn, mn)) || (new_mx && stats_set(&s->bmx, mx)))
-            return oom(err, "statistics");
-        s->have = true;
-        break;
-    }
+    case CMP_BYTES: case CMP_DEC:
+        return stats_fold_bytes(c, in->v.bin + v0, nv, err);
     default: break;
     }
     return VL_OK;
@@ -1077,6 +1082,21 @@ static int stage_plain(wcol *c, const vl_pq_column *in, size_t v0, size_t nv, vl
 
 /* Adds values to the dictionary, indices to the staging. @return VL_OK with
  * *all false when the dictionary filled up (nothing staged then). */
+/* Folds dictionary entries [from, dict.n) into the statistics. */
+static int stats_dict_entries(vl_pq_writer *w, wcol *c, size_t from, vl_error *err) {
+    size_t n = c->dict.n - from;
+    vl_buf_clear(&w->svs);
+    if (vl_buf_reserve(&w->svs, n * sizeof(vl_sv))) return oom(err, "statistics");
+    vl_sv *v = (vl_sv *)(void *)w->svs.p;
+    for (size_t i = 0; i < n; i++) {
+        const char *e = c->dict.page.p + c->dict.off[from + i];
+        uint32_t len;
+        memcpy(&len, e, 4); /* PLAIN: little-endian length, then the bytes */
+        v[i] = vl_sv_make(e + 4, le32toh(len));
+    }
+    return stats_fold_bytes(c, v, n, err);
+}
+
 static int stage_dict(vl_pq_writer *w, wcol *c, const vl_pq_column *in, size_t v0, size_t nv,
                       bool *all, vl_error *err) {
     *all = true;
@@ -1139,15 +1159,21 @@ static int col_append(vl_pq_writer *w, wcol *c, const vl_pq_column *in, size_t l
             int16_t md = c->max_def;
             for (size_t i = 0; i < nl; i++) nv += d[i] == md;
         }
-        VL_RETURN_IF_ERR(stats_add(c, in, c->in_v, nv, err));
+        /* byte arrays staged in the dictionary: only its new entries can
+         * move the minimum or maximum, so compare those, not every value */
+        bool dict_stats = c->dict_state == DICT_ON && c->cmp == CMP_BYTES && c->phys == VL_PQ_T_BYTE_ARRAY;
+        if (!dict_stats) VL_RETURN_IF_ERR(stats_add(c, in, c->in_v, nv, err));
         c->st.nulls += (int64_t)(nl - nv);
         bool staged = false;
         if (c->dict_state == DICT_ON) {
             bool all;
+            size_t before = c->dict_init ? c->dict.n : 0;
             VL_RETURN_IF_ERR(stage_dict(w, c, in, c->in_v, nv, &all, err));
             if (all) {
                 staged = true;
+                if (dict_stats && c->dict.n > before) VL_RETURN_IF_ERR(stats_dict_entries(w, c, before, err));
             } else {
+                if (dict_stats) VL_RETURN_IF_ERR(stats_add(c, in, c->in_v, nv, err));
                 /* the dictionary is full: pages so far keep it, the rest of
                  * the chunk is plain */
                 VL_RETURN_IF_ERR(flush_page(w, c, err));
@@ -1427,6 +1453,7 @@ void vl_pq_writer_destroy(vl_pq_writer *w) {
     vl_buf_free(&w->comp);
     vl_buf_free(&w->hdr);
     vl_buf_free(&w->tmp);
+    vl_buf_free(&w->svs);
     vl_free(w->rgs);
     vl_free(w->kv);
     vl_pq_codec_ctx_destroy(w->codec);

@@ -2007,10 +2007,78 @@ static void t_int96(vl_test *t) {
     }
 }
 
+/* String min/max come from the dictionary's new entries while the chunk is
+ * dictionary-encoded and from the values after a fall-back to PLAIN: both
+ * must equal a brute-force min/max of each row group's values, across
+ * pages, row groups, tiny dictionaries that overflow, and nulls. */
+static void t_stats_strings_dictionary(vl_test *t) {
+    vl_rng rng;
+    vl_rng_seed(&rng, 77);
+    for (int round = 0; round < 24; round++) {
+        size_t rows = 500 + vl_rng_below(&rng, 4000);
+        vl_arena a;
+        vl_arena_init(&a, 1 << 16);
+        vl_sv *vals = vl_arena_alloc(&a, rows * sizeof(vl_sv));
+        int16_t *def = vl_arena_alloc(&a, rows * sizeof(int16_t));
+        REQUIRE(t, vals && def);
+        size_t nv = 0;
+        size_t distinct = 1 + vl_rng_below(&rng, round % 3 == 0 ? 5000 : 40);
+        for (size_t i = 0; i < rows; i++) {
+            def[i] = !vl_rng_chance(&rng, 0.1);
+            if (!def[i]) continue;
+            uint64_t k = vl_rng_below(&rng, distinct);
+            size_t len = (size_t)(k % 23);
+            char *p = vl_arena_alloc(&a, len + 1);
+            REQUIRE(t, p);
+            for (size_t j = 0; j < len; j++) p[j] = (char)(' ' + (k * 31 + j * 7) % 95);
+            if (k % 5 == 0 && len) p[0] = (char)0xC3, len = len > 1 ? len : 1; /* bytes >= 0x80 sort last */
+            vals[nv++] = vl_sv_make(p, len);
+        }
+        vl_pq_schema_elem sch[2] = {g_root(1), g_lt(g_leaf("s", VL_PQ_REP_OPTIONAL, VL_PQ_T_BYTE_ARRAY), VL_PQ_LT_STRING)};
+        vl_pq_writer_opts o;
+        vl_pq_writer_opts_default(&o);
+        o.row_group_rows = 200 + vl_rng_below(&rng, 2000);
+        o.page_bytes = 256 + vl_rng_below(&rng, 4096);
+        o.dict_bytes = round % 2 ? 64 + vl_rng_below(&rng, 512) : 0; /* small: falls back mid-chunk */
+        vl_pq_column col = flat(rows, def, vals, nv);
+        vl_buf f;
+        vl_buf_init(&f);
+        vl_error err;
+        REQUIRE(t, write_file(sch, 2, &o, &col, rows, &f, &err) == VL_OK);
+        footer ft;
+        REQUIRE(t, footer_read(&f, &ft, &err) == VL_OK);
+        size_t row = 0, vi = 0;
+        for (uint32_t g = 0; g < ft.m.n_row_groups; g++) {
+            size_t n = (size_t)ft.m.row_groups[g].num_rows;
+            bool any = false;
+            vl_sv mn = {0}, mx = {0};
+            for (size_t i = row; i < row + n && i < rows; i++) {
+                if (!def[i]) continue;
+                vl_sv v = vals[vi++];
+                if (!any || vl_sv_cmp(v, mn) < 0) mn = v;
+                if (!any || vl_sv_cmp(v, mx) > 0) mx = v;
+                any = true;
+            }
+            row += n;
+            const vl_pq_stats *st = &chunk(&ft, g, 0)->statistics;
+            if (!any) {
+                CHECKF(t, !st->has_min_value, "round %d rg %u: a min for an all-null chunk", round, g);
+                continue;
+            }
+            CHECKF(t, st->has_min_value && vl_sv_eq(st->min_value, mn), "round %d rg %u: min differs", round, g);
+            CHECKF(t, st->has_max_value && vl_sv_eq(st->max_value, mx), "round %d rg %u: max differs", round, g);
+        }
+        footer_free(&ft);
+        vl_buf_free(&f);
+        vl_arena_destroy(&a);
+    }
+}
+
 static const vl_test_case cases[] = {
     {"schema, logical and converted types, key/value, footer fields", t_schema_and_footer},
     {"statistics: NaN-only, -0.0/+0.0, unsigned, int64 extremes, bool, all-null", t_stats_numbers},
     {"statistics: UTF-8 byte order and truncation of long strings", t_stats_strings},
+    {"statistics: dictionary-encoded strings across pages, row groups and fall-back", t_stats_strings_dictionary},
     {"encodings: dictionary, delta for sorted ints, plain for random, page CRC", t_encodings},
     {"dictionary falls back to PLAIN mid-chunk, earlier pages keep it", t_dict_fallback},
     {"row groups split by rows and by bytes", t_row_groups},
