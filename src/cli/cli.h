@@ -18,6 +18,7 @@ int vl_cmd_validate(int argc, char **argv);
 int vl_cmd_demo(int argc, char **argv);
 int vl_cmd_parquet(int argc, char **argv);
 int vl_cmd_table(int argc, char **argv);
+int vl_cmd_ingest(int argc, char **argv);
 
 /* A long option: "--name VALUE" or "--name=VALUE" (has_arg), or "--name". */
 typedef struct vl_opt {

@@ -15,6 +15,7 @@
 #include "core/core.h"
 #include "event/event.h"
 #include "parquet/parquet.h"
+#include "store/store.h"
 
 /**
  * @brief The Parquet schema of events: out[0] is the root, then one leaf per
@@ -40,5 +41,50 @@ void vl_event_batch_clear(vl_event_batch *b);
 /** @brief Fills cols[VL_F_COUNT] with views of the batch's columns, ready for
  *  vl_pq_writer_write. Valid until the batch changes. */
 void vl_event_batch_columns(const vl_event_batch *b, vl_pq_column cols[VL_F_COUNT]);
+
+/* ============================================================== bronze */
+
+/*
+ * The bronze sink (DESIGN.md, lake layout): validated events into
+ * <lake>/bronze/events, one column per event field, partitioned by
+ * event_date (UTC day of event_time; ingest_time and event_date are set
+ * here), and rejected records into <lake>/bronze/dead_letters
+ * (received_at, received_date, source, reason "reason[:field]", line,
+ * offset, raw bytes; partitioned by received_date). Tables are created on
+ * first use.
+ *
+ * Events are buffered in one column batch per event date; a full batch
+ * becomes a data file of the open transaction, and vl_bronze_commit commits
+ * what is pending, dead letters first, then events, each carrying the
+ * source's (appId, version) so that it can resume exactly where each table
+ * left off. After a failed commit the sink's pending data is gone: the
+ * source resumes from vl_bronze_app_version of each table.
+ * One thread at a time.
+ */
+typedef struct vl_bronze vl_bronze;
+
+typedef struct vl_bronze_stats {
+    int64_t events, dead_letters, event_commits, dead_commits;
+} vl_bronze_stats;
+
+/** @param batch_rows rows per data file and event date (0: 131072).
+ *  @note lake must outlive the sink. */
+int vl_bronze_open(vl_store *lake, size_t batch_rows, vl_bronze **out, vl_error *err) VL_MUST_CHECK;
+void vl_bronze_close(vl_bronze *b); /* accepts NULL; drops what is not committed */
+
+/** @brief Adds a validated event (sets its ingest_time and event_date). */
+int vl_bronze_add_event(vl_bronze *b, vl_event *ev, int64_t ingest_us, vl_error *err) VL_MUST_CHECK;
+/** @brief Adds a rejected record: its raw bytes, why, where it came from
+ *  (source, 1-based line or -1). */
+int vl_bronze_add_reject(vl_bronze *b, const char *raw, size_t n, const vl_reject *rj, const char *source,
+                         int64_t line, int64_t received_us, vl_error *err) VL_MUST_CHECK;
+/** @brief Events and dead letters not yet committed. */
+size_t vl_bronze_pending(const vl_bronze *b);
+/** @brief Commits the pending records (app_id NULL: no txn action). */
+int vl_bronze_commit(vl_bronze *b, const char *app_id, int64_t version, vl_bronze_stats *st,
+                     vl_error *err) VL_MUST_CHECK;
+/** @brief The last version app_id committed to bronze/events (or to
+ *  bronze/dead_letters), -1 for none, -2 on error (err set). */
+int64_t vl_bronze_app_version(vl_bronze *b, bool dead_letters, const char *app_id, vl_error *err);
 
 #endif /* VL_INGEST_H */

@@ -1,0 +1,303 @@
+/* vidlake - Apache-2.0 */
+/*
+ * The bronze sink: validated events into <lake>/bronze/events (one column
+ * per event field, partitioned by event_date) and rejected records into
+ * <lake>/bronze/dead_letters (received_at, received_date, source, reason,
+ * offset, raw bytes; partitioned by received_date). Both tables are
+ * created on first use.
+ *
+ * Events are buffered in one column batch per event date; a full batch
+ * becomes a Parquet data file of the open transaction at once, and
+ * vl_bronze_commit commits what is pending: dead letters first, then
+ * events, each with the caller's (appId, version) txn so that a source can
+ * resume exactly where each table left off (vl_bronze_app_version).
+ *
+ * Not here: the sources, the write-ahead log and threads (the caller's).
+ */
+#include "ingest.h"
+
+#include "delta/delta.h"
+
+#include <string.h>
+
+#define BRONZE_EVENTS "bronze/events"
+#define BRONZE_DEAD "bronze/dead_letters"
+#define DEAD_DDL                                                                                         \
+    "received_at timestamp NOT NULL, received_date date NOT NULL, source string NOT NULL, "            \
+    "reason string NOT NULL, line long, offset long, raw binary NOT NULL"
+
+typedef struct date_batch {
+    int32_t day;
+    vl_event_batch *b;
+} date_batch;
+
+struct vl_bronze {
+    vl_store *store;
+    vl_delta_table *events, *dead;
+    vl_delta_txn *xe, *xd; /* open transactions, begun on first use */
+    size_t batch_rows;
+    date_batch *batches;
+    size_t n_batches, cap_batches;
+    /* dead letters of the open transaction, column by column */
+    vl_arena dl_bytes;
+    vl_buf dl_at, dl_day, dl_src, dl_reason, dl_line, dl_line_def, dl_off, dl_off_def, dl_raw;
+    size_t dl_rows;
+    int64_t pending_events;
+};
+
+static int oom(vl_error *err) { return vl_error_set(err, VL_ENOMEM, "out of memory"); }
+
+/* The Delta schema of events, from the event schema table: the same names,
+ * types and nullability as the Parquet schema of a column batch. */
+static int events_schema(vl_arena *a, vl_dt_type *out, vl_error *err) {
+    vl_buf ddl;
+    vl_buf_init(&ddl);
+    int rc = VL_OK;
+    for (int f = 0; f < VL_F_COUNT && rc == VL_OK; f++) {
+        const vl_field *fd = &vl_event_fields[f];
+        const char *t = fd->type == VL_FT_INT32       ? "int"
+                        : fd->type == VL_FT_INT64     ? "long"
+                        : fd->type == VL_FT_TIMESTAMP ? "timestamp"
+                        : fd->type == VL_FT_DATE      ? "date"
+                        : fd->type == VL_FT_DOUBLE    ? "double"
+                        : fd->type == VL_FT_BOOL      ? "boolean"
+                                                      : "string";
+        if (vl_buf_printf(&ddl, "%s`%s` %s%s", f ? ", " : "", fd->name, t,
+                          (fd->flags & VL_FF_REQUIRED) ? " NOT NULL" : ""))
+            rc = oom(err);
+    }
+    const char *text = rc == VL_OK ? vl_buf_cstr(&ddl) : NULL;
+    if (rc == VL_OK && !text) rc = oom(err);
+    if (rc == VL_OK) rc = vl_delta_schema_from_ddl(text, a, out, err);
+    vl_buf_free(&ddl);
+    return rc;
+}
+
+/* Creates the table when there is none (a concurrent creator may win). */
+static int ensure_table(vl_delta_table *t, const vl_dt_type *schema, const char *part, vl_error *err) {
+    for (int attempt = 0; attempt < 3; attempt++) {
+        vl_delta_txn *x = NULL;
+        VL_RETURN_IF_ERR(vl_delta_txn_begin(t, &x, err));
+        if (vl_delta_txn_snapshot(x)) {
+            vl_delta_txn_free(x);
+            return VL_OK;
+        }
+        const char *parts[1] = {part};
+        int64_t v;
+        int rc = vl_delta_txn_set_metadata(x, schema, parts, 1, NULL, 0, err);
+        if (rc == VL_OK) rc = vl_delta_txn_commit(x, NULL, &v, err);
+        vl_delta_txn_free(x);
+        if (rc != VL_ECONFLICT) return rc;
+    }
+    return vl_error_set(err, VL_ECONFLICT, "could not create %s", vl_delta_table_path(t));
+}
+
+int vl_bronze_open(vl_store *lake, size_t batch_rows, vl_bronze **out, vl_error *err) {
+    *out = NULL;
+    vl_bronze *b = vl_calloc(1, sizeof(*b));
+    if (!b) return oom(err);
+    b->store = lake;
+    b->batch_rows = batch_rows ? batch_rows : 131072;
+    vl_arena_init(&b->dl_bytes, 1 << 16);
+    vl_buf *bufs[] = {&b->dl_at, &b->dl_day, &b->dl_src, &b->dl_reason, &b->dl_line,
+                      &b->dl_line_def, &b->dl_off, &b->dl_off_def, &b->dl_raw};
+    for (size_t i = 0; i < sizeof(bufs) / sizeof(bufs[0]); i++) vl_buf_init(bufs[i]);
+    vl_arena a;
+    vl_arena_init(&a, 4096);
+    vl_dt_type es, ds;
+    int rc = vl_delta_table_open(lake, BRONZE_EVENTS, &b->events, err);
+    if (rc == VL_OK) rc = vl_delta_table_open(lake, BRONZE_DEAD, &b->dead, err);
+    if (rc == VL_OK) rc = events_schema(&a, &es, err);
+    if (rc == VL_OK) rc = vl_delta_schema_from_ddl(DEAD_DDL, &a, &ds, err);
+    if (rc == VL_OK) rc = ensure_table(b->events, &es, "event_date", err);
+    if (rc == VL_OK) rc = ensure_table(b->dead, &ds, "received_date", err);
+    vl_arena_destroy(&a);
+    if (rc) {
+        vl_bronze_close(b);
+        return rc;
+    }
+    *out = b;
+    return VL_OK;
+}
+
+void vl_bronze_close(vl_bronze *b) {
+    if (!b) return;
+    vl_delta_txn_free(b->xe);
+    vl_delta_txn_free(b->xd);
+    for (size_t i = 0; i < b->n_batches; i++) vl_event_batch_destroy(b->batches[i].b);
+    vl_free(b->batches);
+    vl_buf *bufs[] = {&b->dl_at, &b->dl_day, &b->dl_src, &b->dl_reason, &b->dl_line,
+                      &b->dl_line_def, &b->dl_off, &b->dl_off_def, &b->dl_raw};
+    for (size_t i = 0; i < sizeof(bufs) / sizeof(bufs[0]); i++) vl_buf_free(bufs[i]);
+    vl_arena_destroy(&b->dl_bytes);
+    vl_delta_table_close(b->events);
+    vl_delta_table_close(b->dead);
+    vl_free(b);
+}
+
+int64_t vl_bronze_app_version(vl_bronze *b, bool dead_letters, const char *app_id, vl_error *err) {
+    vl_delta_snapshot *s = NULL;
+    if (vl_delta_snapshot_load(dead_letters ? b->dead : b->events, VL_DELTA_LATEST, &s, err) != VL_OK) return -2;
+    int64_t v = vl_delta_snapshot_app_version(s, app_id);
+    vl_delta_snapshot_free(s);
+    return v;
+}
+
+/* Writes one date's batch as a data file of the events transaction. */
+static int flush_batch(vl_bronze *b, date_batch *d, vl_error *err) {
+    size_t rows = vl_event_batch_rows(d->b);
+    if (!rows) return VL_OK;
+    if (!b->xe) VL_RETURN_IF_ERR(vl_delta_txn_begin(b->events, &b->xe, err));
+    vl_pq_column cols[VL_F_COUNT];
+    vl_event_batch_columns(d->b, cols);
+    /* event_date is the partition column (the last field): not in the file */
+    vl_delta_value pv = {.i = d->day};
+    VL_RETURN_IF_ERR(vl_delta_txn_write(b->xe, &pv, cols, rows, err));
+    vl_event_batch_clear(d->b);
+    return VL_OK;
+}
+
+int vl_bronze_add_event(vl_bronze *b, vl_event *ev, int64_t ingest_us, vl_error *err) {
+    int64_t day = vl_ts_day(ev->v[VL_F_EVENT_TIME].i);
+    vl_event_set_i(ev, VL_F_INGEST_TIME, ingest_us);
+    vl_event_set_i(ev, VL_F_EVENT_DATE, day);
+    date_batch *d = NULL;
+    for (size_t i = 0; i < b->n_batches; i++)
+        if (b->batches[i].day == day) d = &b->batches[i];
+    if (!d) {
+        date_batch *x = vl_grow(b->batches, &b->cap_batches, b->n_batches, sizeof(*x), 4);
+        if (!x) return oom(err);
+        b->batches = x;
+        d = &b->batches[b->n_batches];
+        d->day = (int32_t)day;
+        VL_RETURN_IF_ERR(vl_event_batch_create(b->batch_rows, &d->b, err));
+        b->n_batches++;
+    }
+    VL_RETURN_IF_ERR(vl_event_batch_add(d->b, ev, err));
+    b->pending_events++;
+    if (vl_event_batch_full(d->b)) return flush_batch(b, d, err);
+    return VL_OK;
+}
+
+int vl_bronze_add_reject(vl_bronze *b, const char *raw, size_t n, const vl_reject *rj, const char *source,
+                         int64_t line, int64_t received_us, vl_error *err) {
+    char key[128];
+    size_t kn = vl_reject_key(rj, key, sizeof(key));
+    int64_t day = vl_ts_day(received_us);
+    int32_t day32 = (int32_t)day;
+    int64_t off = (int64_t)rj->offset;
+    int16_t one = 1, zero = 0;
+    char *rc_raw = n ? vl_arena_memdup(&b->dl_bytes, raw, n) : NULL;
+    char *rc_src = vl_arena_memdup(&b->dl_bytes, source, strlen(source));
+    char *rc_key = vl_arena_memdup(&b->dl_bytes, key, kn);
+    if ((n && !rc_raw) || !rc_src || !rc_key) return oom(err);
+    vl_sv sraw = {n ? rc_raw : "", n}, ssrc = {rc_src, strlen(source)}, skey = {rc_key, kn};
+    if (vl_buf_append(&b->dl_at, &received_us, 8) || vl_buf_append(&b->dl_day, &day32, 4) ||
+        vl_buf_append(&b->dl_src, &ssrc, sizeof(ssrc)) || vl_buf_append(&b->dl_reason, &skey, sizeof(skey)) ||
+        vl_buf_append(&b->dl_line_def, line >= 0 ? &one : &zero, 2) ||
+        (line >= 0 && vl_buf_append(&b->dl_line, &line, 8)) || vl_buf_append(&b->dl_off_def, &one, 2) ||
+        vl_buf_append(&b->dl_off, &off, 8) || vl_buf_append(&b->dl_raw, &sraw, sizeof(sraw)))
+        return oom(err);
+    b->dl_rows++;
+    return VL_OK;
+}
+
+size_t vl_bronze_pending(const vl_bronze *b) { return (size_t)b->pending_events + b->dl_rows; }
+
+/* Dead letters, one file per received_date. */
+static int flush_dead(vl_bronze *b, vl_error *err) {
+    if (!b->dl_rows) return VL_OK;
+    if (!b->xd) VL_RETURN_IF_ERR(vl_delta_txn_begin(b->dead, &b->xd, err));
+    const int32_t *days = (const int32_t *)(const void *)b->dl_day.p;
+    /* rows of one day at a time (usually one) */
+    size_t n = b->dl_rows;
+    bool *done = vl_calloc(n, sizeof(bool));
+    int64_t *at = vl_malloc(n * 8), *line = vl_malloc(n * 8), *off = vl_malloc(n * 8);
+    int16_t *line_def = vl_malloc(n * 2), *off_def = vl_malloc(n * 2);
+    vl_sv *src = vl_malloc(n * sizeof(vl_sv)), *reason = vl_malloc(n * sizeof(vl_sv)), *raw = vl_malloc(n * sizeof(vl_sv));
+    int rc = done && at && line && off && line_def && off_def && src && reason && raw ? VL_OK : oom(err);
+    const int64_t *all_at = (const int64_t *)(const void *)b->dl_at.p, *all_off = (const int64_t *)(const void *)b->dl_off.p,
+                  *all_line = (const int64_t *)(const void *)b->dl_line.p;
+    const int16_t *all_ld = (const int16_t *)(const void *)b->dl_line_def.p;
+    const vl_sv *all_src = (const vl_sv *)(const void *)b->dl_src.p, *all_reason = (const vl_sv *)(const void *)b->dl_reason.p,
+                *all_raw = (const vl_sv *)(const void *)b->dl_raw.p;
+    for (size_t first = 0; rc == VL_OK && first < n; first++) {
+        if (done[first]) continue;
+        int32_t day = days[first];
+        size_t k = 0, lk = 0, li = 0;
+        for (size_t i = 0; i < n; i++) {
+            bool has_line = all_ld[i] != 0;
+            if (!done[i] && days[i] == day) {
+                done[i] = true;
+                at[k] = all_at[i];
+                off[k] = all_off[i];
+                off_def[k] = 1;
+                line_def[k] = has_line;
+                if (has_line) line[lk++] = all_line[li];
+                src[k] = all_src[i];
+                reason[k] = all_reason[i];
+                raw[k] = all_raw[i];
+                k++;
+            }
+            if (has_line) li++;
+        }
+        /* columns of the non-partition fields: received_at, source, reason, line, offset, raw */
+        vl_pq_column cols[6] = {
+            {.n = k, .n_values = k, .v.i64 = at},
+            {.n = k, .n_values = k, .v.bin = src},
+            {.n = k, .n_values = k, .v.bin = reason},
+            {.n = k, .def = line_def, .n_values = lk, .v.i64 = line},
+            {.n = k, .def = off_def, .n_values = k, .v.i64 = off},
+            {.n = k, .n_values = k, .v.bin = raw},
+        };
+        vl_delta_value pv = {.i = day};
+        rc = vl_delta_txn_write(b->xd, &pv, cols, k, err);
+    }
+    vl_free(done);
+    vl_free(at);
+    vl_free(line);
+    vl_free(off);
+    vl_free(line_def);
+    vl_free(off_def);
+    vl_free(src);
+    vl_free(reason);
+    vl_free(raw);
+    return rc;
+}
+
+static void clear_dead(vl_bronze *b) {
+    vl_buf *bufs[] = {&b->dl_at, &b->dl_day, &b->dl_src, &b->dl_reason, &b->dl_line,
+                      &b->dl_line_def, &b->dl_off, &b->dl_off_def, &b->dl_raw};
+    for (size_t i = 0; i < sizeof(bufs) / sizeof(bufs[0]); i++) vl_buf_clear(bufs[i]);
+    vl_arena_reset(&b->dl_bytes);
+    b->dl_rows = 0;
+}
+
+int vl_bronze_commit(vl_bronze *b, const char *app_id, int64_t version, vl_bronze_stats *st, vl_error *err) {
+    int rc = flush_dead(b, err);
+    for (size_t i = 0; rc == VL_OK && i < b->n_batches; i++) rc = flush_batch(b, &b->batches[i], err);
+    /* a source that resumes needs its position recorded even when a range
+     * held nothing for a table */
+    if (rc == VL_OK && app_id && !b->xd) rc = vl_delta_txn_begin(b->dead, &b->xd, err);
+    if (rc == VL_OK && app_id && !b->xe) rc = vl_delta_txn_begin(b->events, &b->xe, err);
+    if (rc == VL_OK && app_id) rc = vl_delta_txn_set_app_version(b->xd, app_id, version, err);
+    if (rc == VL_OK && app_id) rc = vl_delta_txn_set_app_version(b->xe, app_id, version, err);
+    int64_t v = -1;
+    if (rc == VL_OK && b->xd) rc = vl_delta_txn_commit(b->xd, NULL, &v, err);
+    if (rc == VL_OK && st && b->xd) {
+        st->dead_commits++;
+        st->dead_letters += (int64_t)b->dl_rows;
+    }
+    vl_delta_txn_free(b->xd);
+    b->xd = NULL;
+    if (rc == VL_OK) clear_dead(b);
+    if (rc == VL_OK && b->xe) rc = vl_delta_txn_commit(b->xe, NULL, &v, err);
+    if (rc == VL_OK && st && b->xe) {
+        st->event_commits++;
+        st->events += b->pending_events;
+    }
+    vl_delta_txn_free(b->xe);
+    b->xe = NULL;
+    if (rc == VL_OK) b->pending_events = 0;
+    return rc;
+}
