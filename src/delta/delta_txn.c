@@ -763,6 +763,8 @@ int vl_delta_txn_write(vl_delta_txn *x, const vl_delta_value *part_values, const
     if (rc == VL_OK) rc = vl_delta_schema_to_parquet(st, keep, &a, &elems, &n_elems, err);
     vl_pq_writer_opts po;
     vl_pq_writer_opts_default(&po);
+    /* about what a compressed row takes, so the file is not copied as it grows */
+    if (rc == VL_OK && vl_buf_reserve(&file, rows * 32 + 4096)) rc = oom(err);
     if (rc == VL_OK) rc = vl_pq_writer_open((vl_pq_sink){&file, vl_buf_sink_write}, elems, n_elems, &po, &pw, err);
     if (rc == VL_OK && rows) rc = vl_pq_writer_write(pw, cols, rows, err);
     if (rc == VL_OK) {
