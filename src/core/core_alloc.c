@@ -6,6 +6,7 @@
  */
 #include "core.h"
 
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,8 +15,8 @@ static void *libc_realloc(void *ctx, void *p, size_t n) { (void)ctx; return real
 static void libc_free(void *ctx, void *p) { (void)ctx; free(p); }
 
 static vl_alloc_hooks hooks = {libc_malloc, libc_realloc, libc_free, NULL};
-static long fail_after = -1; /* allocations left before failing; -1 = never */
-static long alloc_count;
+static _Atomic long fail_after = -1; /* allocations left before failing; -1 = never */
+static _Atomic long alloc_count;
 
 void vl_alloc_set_hooks(const vl_alloc_hooks *h) {
     if (h) hooks = *h;
@@ -29,11 +30,14 @@ void vl_alloc_fail_after(long n) {
 
 long vl_alloc_count(void) { return alloc_count; }
 
+/* Atomic, since threads allocate too (the bronze writer); the counting is
+ * for tests, the fast path one relaxed add and one load. */
 static bool should_fail(void) {
-    alloc_count++;
-    if (fail_after < 0) return false;
-    if (fail_after == 0) return true;
-    fail_after--;
+    atomic_fetch_add_explicit(&alloc_count, 1, memory_order_relaxed);
+    long f = atomic_load_explicit(&fail_after, memory_order_relaxed);
+    if (f < 0) return false;
+    if (f == 0) return true;
+    atomic_fetch_sub_explicit(&fail_after, 1, memory_order_relaxed);
     return false;
 }
 

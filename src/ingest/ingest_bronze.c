@@ -12,12 +12,21 @@
  * events, each with the caller's (appId, version) txn so that a source can
  * resume exactly where each table left off (vl_bronze_app_version).
  *
- * Not here: the sources, the write-ahead log and threads (the caller's).
+ * Encoding runs on a second thread: a full batch goes to a queue (at most
+ * QUEUE_MAX batches wait), the writer thread turns it into a data file of
+ * the events transaction, and the batch comes back empty for reuse. So
+ * decoding and Parquet encoding use both cores, and memory stays bounded:
+ * when the writer falls behind, adding an event waits. A commit first
+ * drains the queue; the transaction is only touched by the writer thread
+ * while the queue is busy, and only by the caller after it is drained.
+ *
+ * Not here: the sources and the write-ahead log.
  */
 #include "ingest.h"
 
 #include "delta/delta.h"
 
+#include <pthread.h>
 #include <string.h>
 
 #define BRONZE_EVENTS "bronze/events"
@@ -31,6 +40,23 @@ typedef struct date_batch {
     vl_event_batch *b;
 } date_batch;
 
+#define QUEUE_MAX 2
+
+/* The writer thread and its queue of full batches. */
+typedef struct writer {
+    pthread_t th;
+    bool started, stop;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;       /* signalled on every change */
+    date_batch queue[QUEUE_MAX];
+    size_t n_queue;
+    bool busy;               /* writing a batch */
+    vl_event_batch *spare[QUEUE_MAX + 1]; /* empty batches for reuse */
+    size_t n_spare;
+    int rc;                  /* the first failure, with err */
+    vl_error err;
+} writer;
+
 struct vl_bronze {
     vl_store *store;
     vl_delta_table *events, *dead;
@@ -43,6 +69,7 @@ struct vl_bronze {
     vl_buf dl_at, dl_day, dl_src, dl_reason, dl_line, dl_line_def, dl_off, dl_off_def, dl_raw;
     size_t dl_rows;
     int64_t pending_events;
+    writer w;
 };
 
 static int oom(vl_error *err) { return vl_error_set(err, VL_ENOMEM, "out of memory"); }
@@ -92,6 +119,102 @@ static int ensure_table(vl_delta_table *t, const vl_dt_type *schema, const char 
     return vl_error_set(err, VL_ECONFLICT, "could not create %s", vl_delta_table_path(t));
 }
 
+static int write_batch(vl_bronze *b, int32_t day, vl_event_batch *eb, vl_error *err);
+static int flush_batch(vl_bronze *b, date_batch *d, vl_error *err);
+
+static void *writer_main(void *arg) {
+    vl_bronze *b = arg;
+    writer *W = &b->w;
+    pthread_mutex_lock(&W->mu);
+    for (;;) {
+        while (!W->n_queue && !W->stop) pthread_cond_wait(&W->cv, &W->mu);
+        if (!W->n_queue && W->stop) break;
+        date_batch job = W->queue[0];
+        memmove(W->queue, W->queue + 1, (W->n_queue - 1) * sizeof(job));
+        W->n_queue--;
+        W->busy = true;
+        bool failed = W->rc != VL_OK; /* after a failure, batches are dropped until the commit reports it */
+        pthread_mutex_unlock(&W->mu);
+        vl_error e = {0};
+        int rc = failed ? VL_OK : write_batch(b, job.day, job.b, &e);
+        vl_event_batch_clear(job.b);
+        pthread_mutex_lock(&W->mu);
+        if (rc && W->rc == VL_OK) {
+            W->rc = rc;
+            W->err = e;
+        }
+        W->spare[W->n_spare++] = job.b;
+        W->busy = false;
+        pthread_cond_broadcast(&W->cv);
+    }
+    pthread_mutex_unlock(&W->mu);
+    return NULL;
+}
+
+/* Waits until the writer is idle with nothing queued; its first failure. */
+static int writer_drain(vl_bronze *b, vl_error *err) {
+    writer *W = &b->w;
+    if (!W->started) return VL_OK;
+    pthread_mutex_lock(&W->mu);
+    while (W->n_queue || W->busy) pthread_cond_wait(&W->cv, &W->mu);
+    int rc = W->rc;
+    if (rc && err) *err = W->err;
+    W->rc = VL_OK;
+    pthread_mutex_unlock(&W->mu);
+    return rc;
+}
+
+/* Hands a full batch to the writer; returns an empty one in its place
+ * (waiting for one when QUEUE_MAX are already waiting). */
+static int writer_submit(vl_bronze *b, date_batch *d, vl_error *err) {
+    writer *W = &b->w;
+    if (!W->started) {
+        if (pthread_mutex_init(&W->mu, NULL) || pthread_cond_init(&W->cv, NULL))
+            return vl_error_set(err, VL_ENOMEM, "cannot create the writer's lock");
+        if (pthread_create(&W->th, NULL, writer_main, b) != 0) {
+            /* no second thread: write on this one */
+            pthread_cond_destroy(&W->cv);
+            pthread_mutex_destroy(&W->mu);
+            return flush_batch(b, d, err);
+        }
+        W->started = true;
+    }
+    vl_event_batch *fresh = NULL;
+    pthread_mutex_lock(&W->mu);
+    while (W->n_queue >= QUEUE_MAX) pthread_cond_wait(&W->cv, &W->mu);
+    W->queue[W->n_queue++] = *d;
+    if (W->n_spare) fresh = W->spare[--W->n_spare];
+    pthread_cond_broadcast(&W->cv);
+    pthread_mutex_unlock(&W->mu);
+    if (!fresh) {
+        int rc = vl_event_batch_create(b->batch_rows, &fresh, err);
+        if (rc) {
+            /* keep a batch in place: wait for the queued one back */
+            pthread_mutex_lock(&W->mu);
+            while (!W->n_spare) pthread_cond_wait(&W->cv, &W->mu);
+            fresh = W->spare[--W->n_spare];
+            pthread_mutex_unlock(&W->mu);
+        }
+    }
+    d->b = fresh;
+    return VL_OK;
+}
+
+static void writer_stop(vl_bronze *b) {
+    writer *W = &b->w;
+    if (!W->started) return;
+    pthread_mutex_lock(&W->mu);
+    W->stop = true;
+    pthread_cond_broadcast(&W->cv);
+    pthread_mutex_unlock(&W->mu);
+    pthread_join(W->th, NULL);
+    for (size_t i = 0; i < W->n_spare; i++) vl_event_batch_destroy(W->spare[i]);
+    for (size_t i = 0; i < W->n_queue; i++) vl_event_batch_destroy(W->queue[i].b);
+    pthread_cond_destroy(&W->cv);
+    pthread_mutex_destroy(&W->mu);
+    W->started = false;
+}
+
 int vl_bronze_open(vl_store *lake, size_t batch_rows, vl_bronze **out, vl_error *err) {
     *out = NULL;
     vl_bronze *b = vl_calloc(1, sizeof(*b));
@@ -122,6 +245,7 @@ int vl_bronze_open(vl_store *lake, size_t batch_rows, vl_bronze **out, vl_error 
 
 void vl_bronze_close(vl_bronze *b) {
     if (!b) return;
+    writer_stop(b);
     vl_delta_txn_free(b->xe);
     vl_delta_txn_free(b->xd);
     for (size_t i = 0; i < b->n_batches; i++) vl_event_batch_destroy(b->batches[i].b);
@@ -143,16 +267,21 @@ int64_t vl_bronze_app_version(vl_bronze *b, bool dead_letters, const char *app_i
     return v;
 }
 
-/* Writes one date's batch as a data file of the events transaction. */
-static int flush_batch(vl_bronze *b, date_batch *d, vl_error *err) {
-    size_t rows = vl_event_batch_rows(d->b);
+/* Writes one date's batch as a data file of the events transaction (on
+ * the writer thread, or on the caller's once the writer is drained). */
+static int write_batch(vl_bronze *b, int32_t day, vl_event_batch *eb, vl_error *err) {
+    size_t rows = vl_event_batch_rows(eb);
     if (!rows) return VL_OK;
     if (!b->xe) VL_RETURN_IF_ERR(vl_delta_txn_begin(b->events, &b->xe, err));
     vl_pq_column cols[VL_F_COUNT];
-    vl_event_batch_columns(d->b, cols);
+    vl_event_batch_columns(eb, cols);
     /* event_date is the partition column (the last field): not in the file */
-    vl_delta_value pv = {.i = d->day};
-    VL_RETURN_IF_ERR(vl_delta_txn_write(b->xe, &pv, cols, rows, err));
+    vl_delta_value pv = {.i = day};
+    return vl_delta_txn_write(b->xe, &pv, cols, rows, err);
+}
+
+static int flush_batch(vl_bronze *b, date_batch *d, vl_error *err) {
+    VL_RETURN_IF_ERR(write_batch(b, d->day, d->b, err));
     vl_event_batch_clear(d->b);
     return VL_OK;
 }
@@ -175,7 +304,7 @@ int vl_bronze_add_event(vl_bronze *b, vl_event *ev, int64_t ingest_us, vl_error 
     }
     VL_RETURN_IF_ERR(vl_event_batch_add(d->b, ev, err));
     b->pending_events++;
-    if (vl_event_batch_full(d->b)) return flush_batch(b, d, err);
+    if (vl_event_batch_full(d->b)) return writer_submit(b, d, err);
     return VL_OK;
 }
 
@@ -274,7 +403,16 @@ static void clear_dead(vl_bronze *b) {
 }
 
 int vl_bronze_commit(vl_bronze *b, const char *app_id, int64_t version, vl_bronze_stats *st, vl_error *err) {
-    int rc = flush_dead(b, err);
+    int rc = writer_drain(b, err);
+    if (rc) {
+        /* the pending events are gone with the failed file: drop them all */
+        vl_delta_txn_free(b->xe);
+        b->xe = NULL;
+        for (size_t i = 0; i < b->n_batches; i++) vl_event_batch_clear(b->batches[i].b);
+        b->pending_events = 0;
+        return rc;
+    }
+    rc = flush_dead(b, err);
     for (size_t i = 0; rc == VL_OK && i < b->n_batches; i++) rc = flush_batch(b, &b->batches[i], err);
     /* a source that resumes needs its position recorded even when a range
      * held nothing for a table */
