@@ -83,3 +83,12 @@ echo "== Delta: full scan to NDJSON of a $drows-row event table, one thread; vid
 node bench/duckdb_delta_scan.mjs "$tmp/events/files.txt" | tee -a "$tmp/ds.txt"
 awk '$1 == "scan" && $2 == "vidlake" { v = $3 } $1 == "scan" && $2 == "duckdb" { d = $3 }
      END { if (v && d) printf "summary: scan  vidlake %.2f s, DuckDB %.2f s: vidlake %.2fx as fast\n", v, d, d / v }' "$tmp/ds.txt"
+
+iev=${VIDLAKE_BENCH_INGEST_EVENTS:-1000000}
+echo
+echo "== file -> bronze: $iev generated events (0.5% invalid); vidlake ingest and DuckDB read_json -> Parquet, 2 threads each"
+"$V" generate --events "$iev" --seed 5 --invalid-fraction 0.005 > "$tmp/ingest.ndjson"
+/usr/bin/time -f "peak RSS %M KiB" "$V" ingest --lake "$tmp/lake" --from "$tmp/ingest.ndjson" 2>&1 | tee "$tmp/ing.txt"
+node bench/duckdb_ingest.mjs "$tmp/ingest.ndjson" "$tmp/duck_ingest.parquet" 2 | tee -a "$tmp/ing.txt"
+awk '$1 == "ingest:" { for (i = 1; i <= NF; i++) if ($i == "s,") v = $(i - 1) } $1 == "ingest" && $2 == "duckdb" { d = $3 }
+     END { if (v && d) printf "summary: file -> bronze  vidlake %.2f s, DuckDB %.2f s: vidlake %.2fx as fast\n", v, d, d / v }' "$tmp/ing.txt"
