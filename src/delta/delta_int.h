@@ -47,9 +47,6 @@ int vl_delta__read_commit(const vl_delta_table *t, int64_t v, vl_arena *a, vl_de
  * it); *latest is left as it is when there is none. */
 int vl_delta__latest_commit(const vl_delta_table *t, int64_t after, int64_t *latest, vl_error *err) VL_MUST_CHECK;
 
-/* The version _last_checkpoint names, or -1 when it is missing or unreadable. */
-int64_t vl_delta__last_checkpoint(const vl_delta_table *t);
-
 /* A random version-4 UUID as 36 characters plus NUL. */
 void vl_delta__uuid(char out[37]);
 

@@ -1065,7 +1065,7 @@ static int read_checkpoint(const vl_delta_table *t, const cp_info *cp, replay *R
 }
 
 /* _last_checkpoint: {"version":N,"size":...,"parts":P}. -1 when unusable. */
-int64_t vl_delta__last_checkpoint(const vl_delta_table *t) {
+static int64_t last_checkpoint(const vl_delta_table *t) {
     vl_buf key, body;
     vl_buf_init(&key);
     vl_buf_init(&body);
@@ -1167,7 +1167,7 @@ static int version_timestamp(const vl_delta_table *t, int64_t v, int64_t mtime_u
 
 static int load_at(const vl_delta_table *t, vl_delta_at at, vl_delta_snapshot **out, bool *gap, vl_error *err) {
     int rc;
-    int64_t hint = at.version < 0 ? vl_delta__last_checkpoint(t) : -1;
+    int64_t hint = at.version < 0 ? last_checkpoint(t) : -1;
     listing L;
     char start[32];
     if (hint >= 0) snprintf(start, sizeof(start), "%020lld", (long long)hint);
