@@ -11,7 +11,7 @@ PREFIX  ?= /usr/local
 DESTDIR ?=
 CC      ?= cc
 FUZZ_CC ?= clang
-PKGS    := zlib libzstd liblz4 libbrotlidec
+PKGS    := zlib libzstd liblz4 libbrotlidec libmicrohttpd rdkafka
 
 WARN := -Wall -Wextra -Werror -Wshadow -Wcast-qual -Wcast-align -Wstrict-prototypes \
         -Wmissing-prototypes -Wundef -Wvla -Wformat=2 -Wpointer-arith -Wwrite-strings
@@ -46,6 +46,7 @@ CLI_SRC  := $(wildcard src/cli/*.c)
 TEST_SRC := $(foreach m,$(MODULES),$(wildcard src/$(m)/*_test.c))
 FUZZ_SRC := $(filter-out fuzz/replay_main.c,$(wildcard fuzz/*.c))
 BENCH_SRC := $(wildcard bench/*.c)
+TOOL_SRC := $(wildcard tests/tools/*.c)
 
 LIB_OBJ  := $(LIB_SRC:%.c=$(B)/obj/%.o)
 CLI_OBJ  := $(CLI_SRC:%.c=$(B)/obj/%.o)
@@ -53,6 +54,7 @@ TESTS    := $(foreach t,$(TEST_SRC),$(B)/test/$(notdir $(t:.c=)))
 REPLAYS  := $(foreach f,$(FUZZ_SRC),$(B)/fuzz/$(notdir $(f:.c=))_replay)
 FUZZERS  := $(foreach f,$(FUZZ_SRC),$(B)/fuzz/$(notdir $(f:.c=)))
 BENCHES  := $(foreach f,$(BENCH_SRC),$(B)/bench/$(notdir $(f:.c=)))
+TOOLS    := $(foreach f,$(TOOL_SRC),$(B)/tools/$(notdir $(f:.c=)))
 
 .PHONY: all build tests-build test check asan demo bench benches fuzz fuzz-build fuzzers deps install clean lint
 
@@ -124,7 +126,16 @@ $(B)/bench/$(notdir $(1:.c=)): $(B)/obj/$(1:.c=.o) $(B)/libvidlake.a
 endef
 $(foreach f,$(BENCH_SRC),$(eval $(call bench_rule,$(f))))
 
-tests-build: build $(TESTS) $(REPLAYS)
+# Test tools (tests/tools/*.c): helpers the integration tests and benchmarks
+# run, such as an in-process Kafka cluster: build/<mode>/tools/<name>.
+define tool_rule
+$(B)/tools/$(notdir $(1:.c=)): $(B)/obj/$(1:.c=.o) $(B)/libvidlake.a
+	@mkdir -p $$(@D)
+	$$(CC) $$(ALL_LDFLAGS) -o $$@ $$^ $$(LIBS)
+endef
+$(foreach f,$(TOOL_SRC),$(eval $(call tool_rule,$(f))))
+
+tests-build: build $(TESTS) $(REPLAYS) $(TOOLS)
 
 deps:
 	@scripts/deps.sh

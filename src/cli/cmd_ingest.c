@@ -61,6 +61,16 @@ static int count_lines(int fd, int64_t n, int64_t *lines) {
     return 0;
 }
 
+/* Commits what is pending with the source position pos, checking that each
+ * table still holds the position this run resumed from or last committed. */
+static int commit(vl_bronze *b, const char *app_id, int64_t pos, int64_t *done_events, int64_t *done_dead,
+                  vl_bronze_stats *st, vl_error *err) {
+    vl_bronze_pos p = {app_id, pos, *done_events, *done_dead};
+    int rc = vl_bronze_commit(b, &p, app_id ? 1 : 0, st, err);
+    if (rc == VL_OK) *done_events = *done_dead = pos;
+    return rc;
+}
+
 int vl_cmd_ingest(int argc, char **argv) {
     const char *lake = NULL, *from = NULL, *source_id = NULL;
     int64_t commit_rows = 1000000, batch_rows = 0;
@@ -206,7 +216,7 @@ int vl_cmd_ingest(int argc, char **argv) {
             break;
         }
         if (++since_commit >= commit_rows) {
-            if (vl_bronze_commit(b, app_id, pos, &st, &err) != VL_OK) {
+            if (commit(b, app_id, pos, &done_events, &done_dead, &st, &err) != VL_OK) {
                 vl_cli_err(CMD, "commit: %s", err.msg);
                 rc = 2;
                 break;
@@ -220,7 +230,7 @@ int vl_cmd_ingest(int argc, char **argv) {
         rc = 2;
     }
     if (rc == 0 && (vl_bronze_pending(b) || (app_id && pos > start)) &&
-        vl_bronze_commit(b, app_id, pos, &st, &err) != VL_OK) {
+        commit(b, app_id, pos, &done_events, &done_dead, &st, &err) != VL_OK) {
         vl_cli_err(CMD, "commit: %s", err.msg);
         rc = 2;
     }

@@ -492,7 +492,8 @@ int vl_delta_txn_evolve_schema(vl_delta_txn *x, const vl_dt_type *schema, vl_err
 int vl_delta_txn_set_operation(vl_delta_txn *x, const char *op, const char *params_json,
                                vl_error *err) VL_MUST_CHECK;
 
-/** @brief Records (app_id, version) in this commit (a txn action). */
+/** @brief Records (app_id, version) in this commit (a txn action); one per
+ *  appId, a later call for the same appId replacing the earlier version. */
 int vl_delta_txn_set_app_version(vl_delta_txn *x, const char *app_id, int64_t version,
                                  vl_error *err) VL_MUST_CHECK;
 

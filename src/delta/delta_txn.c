@@ -57,9 +57,8 @@ struct vl_delta_txn {
     size_t n_removed, cap_removed;
     char **read_parts;       /* partition keys this transaction rewrites */
     size_t n_read_parts, cap_read_parts;
-    char *app_id;
-    int64_t app_version;
-    bool has_app;
+    struct app_pos { char *id; int64_t version; } *apps; /* txn actions, one per appId */
+    size_t n_apps, cap_apps;
     int64_t rows_added, bytes_added;
     bool write_no_data_change; /* compaction: vl_delta_txn_write adds with dataChange=false */
 };
@@ -122,6 +121,7 @@ void vl_delta_txn_free(vl_delta_txn *x) {
     vl_delta_snapshot_free(x->snap);
     vl_buf_free(&x->actions);
     vl_free(x->removed);
+    vl_free(x->apps);
     vl_free(x->read_parts);
     vl_arena_destroy(&x->a);
     vl_free(x);
@@ -321,10 +321,17 @@ int vl_delta_txn_set_operation(vl_delta_txn *x, const char *op, const char *para
 int vl_delta_txn_set_app_version(vl_delta_txn *x, const char *app_id, int64_t version, vl_error *err) {
     if (!app_id || !*app_id) return vl_error_set(err, VL_EINVAL, "txn: empty appId");
     if (version < 0) return vl_error_set(err, VL_EINVAL, "txn: negative version for appId '%s'", app_id);
-    x->app_id = adup(&x->a, app_id, strlen(app_id));
-    if (!x->app_id) return oom(err);
-    x->app_version = version;
-    x->has_app = true;
+    for (size_t i = 0; i < x->n_apps; i++)
+        if (strcmp(x->apps[i].id, app_id) == 0) {
+            x->apps[i].version = version;
+            return VL_OK;
+        }
+    struct app_pos *apps = vl_grow(x->apps, &x->cap_apps, x->n_apps, sizeof(*apps), 4);
+    if (!apps) return oom(err);
+    x->apps = apps;
+    char *id = adup(&x->a, app_id, strlen(app_id));
+    if (!id) return oom(err);
+    x->apps[x->n_apps++] = (struct app_pos){id, version};
     return VL_OK;
 }
 
@@ -956,17 +963,18 @@ static int build_commit(vl_delta_txn *x, int64_t version, vl_buf *out, vl_error 
         VL_RETURN_IF_ERR(vl_json_w_finish(&w, err));
         if (vl_buf_putc(out, '\n')) return oom(err);
     }
-    if (x->has_app) {
+    int64_t now_ms = vl_now_us() / 1000;
+    for (size_t i = 0; i < x->n_apps; i++) {
         vl_json_w_init(&w, out, 0);
         vl_json_w_begin_obj(&w);
         vl_json_w_key(&w, "txn");
         vl_json_w_begin_obj(&w);
         vl_json_w_key(&w, "appId");
-        vl_json_w_cstr(&w, x->app_id);
+        vl_json_w_cstr(&w, x->apps[i].id);
         vl_json_w_key(&w, "version");
-        vl_json_w_int(&w, x->app_version);
+        vl_json_w_int(&w, x->apps[i].version);
         vl_json_w_key(&w, "lastUpdated");
-        vl_json_w_int(&w, vl_now_us() / 1000);
+        vl_json_w_int(&w, now_ms);
         vl_json_w_end_obj(&w);
         vl_json_w_end_obj(&w);
         VL_RETURN_IF_ERR(vl_json_w_finish(&w, err));
@@ -993,12 +1001,14 @@ static int conflict_action(void *ctx, const vl_json *j, vl_error *err) {
     if ((a = vl_json_get(j, "protocol")) && !vl_json_is_null(a))
         return vl_error_set(err, VL_ECONFLICT, "version %lld, committed concurrently, changed the table's protocol",
                             (long long)C->v);
-    if (x->has_app && (a = vl_json_get(j, "txn")) && !vl_json_is_null(a)) {
+    if (x->n_apps && (a = vl_json_get(j, "txn")) && !vl_json_is_null(a)) {
         vl_sv app;
-        if (vl_json_get_str(a, "appId", &app, NULL) == VL_OK && vl_sv_eq_cstr(app, x->app_id))
-            return vl_error_set(err, VL_ECONFLICT,
-                                "version %lld, committed concurrently, carries a txn for the same appId '%s'",
-                                (long long)C->v, x->app_id);
+        if (vl_json_get_str(a, "appId", &app, NULL) == VL_OK)
+            for (size_t i = 0; i < x->n_apps; i++)
+                if (vl_sv_eq_cstr(app, x->apps[i].id))
+                    return vl_error_set(err, VL_ECONFLICT,
+                                        "version %lld, committed concurrently, carries a txn for the same appId '%s'",
+                                        (long long)C->v, x->apps[i].id);
     }
     if (x->n_removed && (a = vl_json_get(j, "remove")) && !vl_json_is_null(a)) {
         vl_sv p;

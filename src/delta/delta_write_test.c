@@ -891,6 +891,9 @@ static void t_app_txn(vl_test *t) {
     CHECKF(t, rc == VL_OK && v == 3, "%s", err.msg);
     x = NULL;
     rc = vl_delta_txn_begin(fx.t, &x, &err);
+    /* several appIds in one commit; a second call for one replaces its version */
+    if (rc == VL_OK) rc = vl_delta_txn_set_app_version(x, "stream-1", 99, &err);
+    if (rc == VL_OK) rc = vl_delta_txn_set_app_version(x, "stream-3", 5, &err);
     if (rc == VL_OK) rc = vl_delta_txn_set_app_version(x, "stream-1", 8, &err);
     if (rc == VL_OK) rc = vl_delta_txn_commit(x, &FAST, &v, &err);
     vl_delta_txn_free(x);
@@ -899,7 +902,8 @@ static void t_app_txn(vl_test *t) {
     if (s) {
         CHECK_EQ_INT(t, vl_delta_snapshot_app_version(s, "stream-1"), 8);
         CHECK_EQ_INT(t, vl_delta_snapshot_app_version(s, "stream-2"), 0);
-        CHECK_EQ_INT(t, s->n_txns, 2);
+        CHECK_EQ_INT(t, vl_delta_snapshot_app_version(s, "stream-3"), 5);
+        CHECK_EQ_INT(t, s->n_txns, 3);
     }
     vl_delta_snapshot_free(s);
     s = load(t, &fx, AT(2));

@@ -80,10 +80,24 @@ int vl_bronze_add_reject(vl_bronze *b, const char *raw, size_t n, const vl_rejec
                          int64_t line, int64_t received_us, vl_error *err) VL_MUST_CHECK;
 /** @brief Events and dead letters not yet committed. */
 size_t vl_bronze_pending(const vl_bronze *b);
-/** @brief Commits the pending records (app_id NULL: no txn action). */
-int vl_bronze_commit(vl_bronze *b, const char *app_id, int64_t version, vl_bronze_stats *st,
-                     vl_error *err) VL_MUST_CHECK;
-/** @brief The last version app_id committed to bronze/events (or to
+/* A source position recorded with a commit: appId's txn version in both
+ * tables. expect_events / expect_dead are the versions the source resumed
+ * from in each table (-1: none yet), checked against the tables so that two
+ * writers of one source cannot both commit the same positions; -2 skips the
+ * check. */
+typedef struct vl_bronze_pos {
+    const char *app_id;
+    int64_t version;
+    int64_t expect_events, expect_dead;
+} vl_bronze_pos;
+
+/** @brief Commits the pending records with the source positions pos[0..n)
+ *  (none: no txn action). Whatever happens, nothing stays pending: after an
+ *  error the source resumes from vl_bronze_app_version of each table.
+ *  @return VL_OK; VL_ECONFLICT when a table no longer holds an expected
+ *  version, or when a concurrent commit carried one of the appIds. */
+int vl_bronze_commit(vl_bronze *b, const vl_bronze_pos *pos, size_t n_pos, vl_bronze_stats *st,
+                     vl_error *err) VL_MUST_CHECK;/** @brief The last version app_id committed to bronze/events (or to
  *  bronze/dead_letters), -1 for none, -2 on error (err set). */
 int64_t vl_bronze_app_version(vl_bronze *b, bool dead_letters, const char *app_id, vl_error *err);
 

@@ -402,7 +402,25 @@ static void clear_dead(vl_bronze *b) {
     b->dl_rows = 0;
 }
 
-int vl_bronze_commit(vl_bronze *b, const char *app_id, int64_t version, vl_bronze_stats *st, vl_error *err) {
+/* Checks that the table's snapshot still holds the versions the source
+ * resumed from: otherwise another writer committed the same positions. */
+static int check_expected(vl_delta_txn *x, const char *table, const vl_bronze_pos *pos, size_t n, bool dead,
+                          vl_error *err) {
+    const vl_delta_snapshot *s = vl_delta_txn_snapshot(x);
+    for (size_t i = 0; i < n; i++) {
+        int64_t want = dead ? pos[i].expect_dead : pos[i].expect_events;
+        if (want < -1) continue;
+        int64_t have = vl_delta_snapshot_app_version(s, pos[i].app_id);
+        if (have != want)
+            return vl_error_set(err, VL_ECONFLICT,
+                                "%s: appId '%s' is at version %lld, not %lld: another writer committed the same "
+                                "source positions",
+                                table, pos[i].app_id, (long long)have, (long long)want);
+    }
+    return VL_OK;
+}
+
+int vl_bronze_commit(vl_bronze *b, const vl_bronze_pos *pos, size_t n_pos, vl_bronze_stats *st, vl_error *err) {
     int rc = writer_drain(b, err);
     if (rc) {
         /* the pending events are gone with the failed file: drop them all */
@@ -410,16 +428,23 @@ int vl_bronze_commit(vl_bronze *b, const char *app_id, int64_t version, vl_bronz
         b->xe = NULL;
         for (size_t i = 0; i < b->n_batches; i++) vl_event_batch_clear(b->batches[i].b);
         b->pending_events = 0;
+        clear_dead(b);
+        vl_delta_txn_free(b->xd);
+        b->xd = NULL;
         return rc;
     }
     rc = flush_dead(b, err);
     for (size_t i = 0; rc == VL_OK && i < b->n_batches; i++) rc = flush_batch(b, &b->batches[i], err);
     /* a source that resumes needs its position recorded even when a range
      * held nothing for a table */
-    if (rc == VL_OK && app_id && !b->xd) rc = vl_delta_txn_begin(b->dead, &b->xd, err);
-    if (rc == VL_OK && app_id && !b->xe) rc = vl_delta_txn_begin(b->events, &b->xe, err);
-    if (rc == VL_OK && app_id) rc = vl_delta_txn_set_app_version(b->xd, app_id, version, err);
-    if (rc == VL_OK && app_id) rc = vl_delta_txn_set_app_version(b->xe, app_id, version, err);
+    if (rc == VL_OK && n_pos && !b->xd) rc = vl_delta_txn_begin(b->dead, &b->xd, err);
+    if (rc == VL_OK && n_pos && !b->xe) rc = vl_delta_txn_begin(b->events, &b->xe, err);
+    for (size_t i = 0; rc == VL_OK && i < n_pos; i++) {
+        rc = vl_delta_txn_set_app_version(b->xd, pos[i].app_id, pos[i].version, err);
+        if (rc == VL_OK) rc = vl_delta_txn_set_app_version(b->xe, pos[i].app_id, pos[i].version, err);
+    }
+    if (rc == VL_OK && b->xd) rc = check_expected(b->xd, "bronze/dead_letters", pos, n_pos, true, err);
+    if (rc == VL_OK && b->xe) rc = check_expected(b->xe, "bronze/events", pos, n_pos, false, err);
     int64_t v = -1;
     if (rc == VL_OK && b->xd) rc = vl_delta_txn_commit(b->xd, NULL, &v, err);
     if (rc == VL_OK && st && b->xd) {
@@ -428,7 +453,7 @@ int vl_bronze_commit(vl_bronze *b, const char *app_id, int64_t version, vl_bronz
     }
     vl_delta_txn_free(b->xd);
     b->xd = NULL;
-    if (rc == VL_OK) clear_dead(b);
+    clear_dead(b);
     if (rc == VL_OK && b->xe) rc = vl_delta_txn_commit(b->xe, NULL, &v, err);
     if (rc == VL_OK && st && b->xe) {
         st->event_commits++;
@@ -436,6 +461,6 @@ int vl_bronze_commit(vl_bronze *b, const char *app_id, int64_t version, vl_bronz
     }
     vl_delta_txn_free(b->xe);
     b->xe = NULL;
-    if (rc == VL_OK) b->pending_events = 0;
+    b->pending_events = 0;
     return rc;
 }
