@@ -61,6 +61,23 @@ int vl_optparse_next(vl_optparse *p, const vl_opt *opts, const char **val) {
         return -2;
     }
     if (a[0] == '-' && a[1] != '-') {
+        /* one-letter options ("-X key=value", "-Xkey=value") where declared */
+        for (int k = 0; opts[k].name; k++) {
+            if (opts[k].name[1] != 0 || opts[k].name[0] != a[1]) continue;
+            if (!opts[k].has_arg) {
+                if (a[2]) break;
+                return k;
+            }
+            if (a[2]) {
+                *val = a + 2;
+            } else if (p->i < p->argc) {
+                *val = p->argv[p->i++];
+            } else {
+                vl_cli_err(p->cmd, "option -%s needs a value", opts[k].name);
+                return -3;
+            }
+            return k;
+        }
         vl_cli_err(p->cmd, "unknown option '%s' (options are long: --name)", a);
         return -3;
     }

@@ -101,4 +101,8 @@ int vl_bronze_commit(vl_bronze *b, const vl_bronze_pos *pos, size_t n_pos, vl_br
  *  bronze/dead_letters), -1 for none, -2 on error (err set). */
 int64_t vl_bronze_app_version(vl_bronze *b, bool dead_letters, const char *app_id, vl_error *err);
 
+/* ============================================================ WAL */
+
+/* ========================================================== Kafka */
+
 #endif /* VL_INGEST_H */
