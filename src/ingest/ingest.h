@@ -103,6 +103,78 @@ int64_t vl_bronze_app_version(vl_bronze *b, bool dead_letters, const char *app_i
 
 /* ============================================================ WAL */
 
+/*
+ * The collector's write-ahead log (ingest_wal.c): a directory of segment
+ * files of CRC-checked records, one per accepted request, numbered by LSN.
+ * vl_wal_append + vl_wal_wait give group commit: records appended while a
+ * write is in flight share the next fdatasync. After each fsync the writer
+ * thread hands the durable records, in LSN order, to the deliver callback.
+ * Segments are deleted (vl_wal_release) only once all their records are
+ * committed downstream. One process per directory (flock).
+ */
+typedef struct vl_wal vl_wal;
+
+#define VL_WAL_HEADER 24u              /* crc, len, lsn, time */
+#define VL_WAL_MAX_RECORD (1u << 30)
+
+typedef struct vl_wal_rec {
+    int64_t lsn;
+    int64_t time_us;    /* when it was appended (wall clock) */
+    const char *source; /* where the records came from, e.g. "http:127.0.0.1" */
+    size_t source_n;
+    const char *data;   /* the payload (the collector's NDJSON) */
+    size_t n;
+    size_t size;        /* bytes the record takes, header included */
+} vl_wal_rec;
+
+typedef struct vl_wal_stats {
+    int64_t records, bytes, fsyncs, fsync_us_total, fsync_us_max;
+    int64_t replay_records, torn_bytes, segments, segments_deleted;
+} vl_wal_stats;
+
+/** @brief Parses the record at buf[0..n): 1 and *rec set, 0 when n holds
+ *  only part of one, -1 when it is damaged (bad length or CRC). */
+int vl_wal_rec_next(const char *buf, size_t n, vl_wal_rec *rec);
+
+/** @brief Opens (creating) the log in dir: takes its lock, reads or makes
+ *  its id, checks every segment and cuts a torn record off the newest.
+ *  @param segment_bytes rotation size (0: 64 MiB).
+ *  @return VL_OK; VL_ECONFLICT (another process holds it), VL_ECORRUPT (a
+ *  damaged record before the newest segment's end), VL_EIO, VL_ENOMEM. */
+int vl_wal_open(const char *dir, uint64_t segment_bytes, vl_wal **out, vl_error *err) VL_MUST_CHECK;
+/** @brief Stops the writer after it wrote what was appended; closes. */
+void vl_wal_close(vl_wal *w); /* accepts NULL */
+/** @brief The log's id ([0-9a-z-]{1,32}), stable across restarts. */
+const char *vl_wal_id(const vl_wal *w);
+/** @brief The highest LSN found on disk at open, -1 for none. */
+int64_t vl_wal_last_lsn(const vl_wal *w);
+
+/** @brief Called by the writer thread with durable records (in LSN order,
+ *  up to last_lsn); it may take chunk's memory (leaving chunk empty). */
+typedef void (*vl_wal_deliver_fn)(void *ctx, vl_buf *chunk, int64_t last_lsn);
+/** @brief Starts the writer thread; new LSNs start at next_lsn or above the
+ *  last on disk, whichever is higher. */
+int vl_wal_start(vl_wal *w, int64_t next_lsn, vl_wal_deliver_fn deliver, void *ctx, vl_error *err) VL_MUST_CHECK;
+/** @brief Appends a record (thread-safe) stamped time_us; *lsn is its number. Durable only
+ *  after vl_wal_wait(lsn). @return VL_OK, VL_ERANGE (too large), VL_EIO
+ *  (the log failed or is closing), VL_ENOMEM. */
+int vl_wal_append(vl_wal *w, const char *source, int64_t time_us, const char *data, size_t n, int64_t *lsn,
+                  vl_error *err) VL_MUST_CHECK;
+/** @brief Waits until lsn is fsync'd. @return VL_OK or VL_EIO (the write
+ *  failed: the record is not durable). */
+int vl_wal_wait(vl_wal *w, int64_t lsn, vl_error *err) VL_MUST_CHECK;
+/** @brief Bytes appended and not yet durable. */
+size_t vl_wal_buffered(vl_wal *w);
+
+typedef int (*vl_wal_read_fn)(void *ctx, const vl_wal_rec *rec, vl_error *err);
+/** @brief Calls fn for each record on disk with after < lsn <= upto, in
+ *  order; fn's error stops the walk and is returned. */
+int vl_wal_read(vl_wal *w, int64_t after, int64_t upto, vl_wal_read_fn fn, void *ctx, vl_error *err) VL_MUST_CHECK;
+/** @brief Deletes the segments whose records are all <= lsn (never the
+ *  newest). */
+int vl_wal_release(vl_wal *w, int64_t lsn, vl_error *err) VL_MUST_CHECK;
+void vl_wal_get_stats(vl_wal *w, vl_wal_stats *st);
+
 /* ========================================================== Kafka */
 
 #endif /* VL_INGEST_H */
