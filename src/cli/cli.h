@@ -19,6 +19,7 @@ int vl_cmd_demo(int argc, char **argv);
 int vl_cmd_parquet(int argc, char **argv);
 int vl_cmd_table(int argc, char **argv);
 int vl_cmd_ingest(int argc, char **argv);
+int vl_cmd_serve(int argc, char **argv);
 
 /* A long option: "--name VALUE" or "--name=VALUE" (has_arg), or "--name".
  * A one-letter name is also a short option: "-X VALUE" or "-XVALUE". */

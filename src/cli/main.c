@@ -19,6 +19,7 @@ static const command commands[] = {
     {"validate", vl_cmd_validate, "check NDJSON events; count valid ones by type, rejects by reason"},
     {"parquet", vl_cmd_parquet, "look inside a Parquet file: schema, meta, cat"},
     {"ingest", vl_cmd_ingest, "load NDJSON events into the lake's bronze tables, exactly once"},
+    {"serve", vl_cmd_serve, "the HTTP collector: events in over HTTP, exactly once into bronze"},
     {"table", vl_cmd_table, "Delta tables: create, append, history, describe, files, scan, optimize, vacuum"},
     {"demo", vl_cmd_demo, "simulate a day of traffic through the embedded pipeline and summarise it"},
 };

@@ -173,6 +173,13 @@ int vl_parse_i64(const char *p, size_t n, int64_t *out) VL_MUST_CHECK;
 /** @brief Parses a whole non-negative decimal size with optional k/M/G suffix
  *  (powers of 1000 for counts: "1M" = 1000000). */
 int vl_parse_count(const char *s, int64_t *out, vl_error *err) VL_MUST_CHECK;
+/** @brief Parses a duration into microseconds: a number (decimals allowed)
+ *  with a unit us, ms, s, m or h ("1s", "250ms", "1.5m"); a bare number is
+ *  seconds. */
+int vl_parse_duration_us(const char *s, int64_t *out, vl_error *err) VL_MUST_CHECK;
+/** @brief Parses a size in bytes: a whole number with an optional unit
+ *  B, K/KB/KiB, M/MB/MiB, G/GB/GiB (all powers of 1024: "128MiB", "64k"). */
+int vl_parse_bytes(const char *s, int64_t *out, vl_error *err) VL_MUST_CHECK;
 /** @brief Parses a whole decimal floating point number (strtod, C locale). */
 int vl_parse_double(const char *s, double *out, vl_error *err) VL_MUST_CHECK;
 

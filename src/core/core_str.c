@@ -303,3 +303,41 @@ void *vl_grow(void *p, size_t *cap, size_t n, size_t elem, size_t first) {
     if (q) *cap = nc;
     return q;
 }
+
+int vl_parse_duration_us(const char *s, int64_t *out, vl_error *err) {
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (end == s || errno || !(v >= 0) || isinf(v)) goto bad;
+    double mul;
+    if (!*end || strcmp(end, "s") == 0) mul = 1e6;
+    else if (strcmp(end, "ms") == 0) mul = 1e3;
+    else if (strcmp(end, "us") == 0) mul = 1;
+    else if (strcmp(end, "m") == 0) mul = 60e6;
+    else if (strcmp(end, "h") == 0) mul = 3600e6;
+    else goto bad;
+    if (v * mul > 9e18) goto bad;
+    *out = (int64_t)(v * mul + 0.5);
+    return VL_OK;
+bad:
+    return vl_error_set(err, VL_EINVAL, "'%s' is not a duration (examples: 1s, 250ms, 2m, 1h)", s);
+}
+
+int vl_parse_bytes(const char *s, int64_t *out, vl_error *err) {
+    size_t n = 0;
+    while (s[n] >= '0' && s[n] <= '9') n++;
+    int64_t v;
+    if (n == 0 || vl_parse_i64(s, n, &v) != VL_OK) goto bad;
+    const char *u = s + n;
+    int shift;
+    if (!*u || strcmp(u, "B") == 0) shift = 0;
+    else if (!strcmp(u, "K") || !strcmp(u, "k") || !strcmp(u, "KB") || !strcmp(u, "kB") || !strcmp(u, "KiB")) shift = 10;
+    else if (!strcmp(u, "M") || !strcmp(u, "MB") || !strcmp(u, "MiB")) shift = 20;
+    else if (!strcmp(u, "G") || !strcmp(u, "GB") || !strcmp(u, "GiB")) shift = 30;
+    else goto bad;
+    if (v > (INT64_MAX >> shift)) goto bad;
+    *out = v << shift;
+    return VL_OK;
+bad:
+    return vl_error_set(err, VL_EINVAL, "'%s' is not a size (examples: 4096, 64KiB, 128MiB, 1GiB)", s);
+}

@@ -100,6 +100,18 @@ static void t_numbers(vl_test *t) {
     CHECK(t, vl_parse_i64("12a", 3, &v) == VL_EINVAL);
     CHECK(t, vl_parse_count("2M", &v, NULL) == VL_OK && v == 2000000);
     CHECK(t, vl_parse_count("-1", &v, NULL) == VL_EINVAL);
+    CHECK(t, vl_parse_duration_us("1s", &v, NULL) == VL_OK && v == 1000000);
+    CHECK(t, vl_parse_duration_us("250ms", &v, NULL) == VL_OK && v == 250000);
+    CHECK(t, vl_parse_duration_us("1.5m", &v, NULL) == VL_OK && v == 90000000);
+    CHECK(t, vl_parse_duration_us("2", &v, NULL) == VL_OK && v == 2000000);
+    CHECK(t, vl_parse_duration_us("5 s", &v, NULL) == VL_EINVAL);
+    CHECK(t, vl_parse_duration_us("-1s", &v, NULL) == VL_EINVAL);
+    CHECK(t, vl_parse_duration_us("1e300h", &v, NULL) == VL_EINVAL);
+    CHECK(t, vl_parse_bytes("128MiB", &v, NULL) == VL_OK && v == 128ll << 20);
+    CHECK(t, vl_parse_bytes("64k", &v, NULL) == VL_OK && v == 65536);
+    CHECK(t, vl_parse_bytes("4096", &v, NULL) == VL_OK && v == 4096);
+    CHECK(t, vl_parse_bytes("1TB", &v, NULL) == VL_EINVAL);
+    CHECK(t, vl_parse_bytes("99999999999999G", &v, NULL) == VL_EINVAL);
     char buf[40];
     CHECK_EQ_INT(t, vl_fmt_i64(buf, INT64_MIN), 20);
     CHECK(t, memcmp(buf, "-9223372036854775808", 20) == 0);

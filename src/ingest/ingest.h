@@ -97,7 +97,10 @@ typedef struct vl_bronze_pos {
  *  @return VL_OK; VL_ECONFLICT when a table no longer holds an expected
  *  version, or when a concurrent commit carried one of the appIds. */
 int vl_bronze_commit(vl_bronze *b, const vl_bronze_pos *pos, size_t n_pos, vl_bronze_stats *st,
-                     vl_error *err) VL_MUST_CHECK;/** @brief The last version app_id committed to bronze/events (or to
+                     vl_error *err) VL_MUST_CHECK;/** @brief Drops everything pending (data files already written stay
+ *  unreferenced, for vacuum): the source will replay it. */
+void vl_bronze_discard(vl_bronze *b);
+/** @brief The last version app_id committed to bronze/events (or to
  *  bronze/dead_letters), -1 for none, -2 on error (err set). */
 int64_t vl_bronze_app_version(vl_bronze *b, bool dead_letters, const char *app_id, vl_error *err);
 
@@ -142,7 +145,10 @@ int vl_wal_rec_next(const char *buf, size_t n, vl_wal_rec *rec);
  *  @return VL_OK; VL_ECONFLICT (another process holds it), VL_ECORRUPT (a
  *  damaged record before the newest segment's end), VL_EIO, VL_ENOMEM. */
 int vl_wal_open(const char *dir, uint64_t segment_bytes, vl_wal **out, vl_error *err) VL_MUST_CHECK;
-/** @brief Stops the writer after it wrote what was appended; closes. */
+/** @brief Refuses new appends, writes and delivers what was appended, and
+ *  stops the writer thread (reading and releasing still work). */
+void vl_wal_stop(vl_wal *w);
+/** @brief vl_wal_stop, then closes. */
 void vl_wal_close(vl_wal *w); /* accepts NULL */
 /** @brief The log's id ([0-9a-z-]{1,32}), stable across restarts. */
 const char *vl_wal_id(const vl_wal *w);
@@ -175,6 +181,139 @@ int vl_wal_read(vl_wal *w, int64_t after, int64_t upto, vl_wal_read_fn fn, void 
 int vl_wal_release(vl_wal *w, int64_t lsn, vl_error *err) VL_MUST_CHECK;
 void vl_wal_get_stats(vl_wal *w, vl_wal_stats *st);
 
+/* ====================================================== collector */
+
+/*
+ * The HTTP collector's pipeline (ingest_collector.c), independent of the
+ * HTTP server that feeds it: a request body goes through gunzip, NDJSON or
+ * JSON-array splitting and validation, into the WAL (the reply waits for
+ * the group fsync), then through the bronze sink into Delta commits that
+ * carry the txn ("wal-<WAL id>", last LSN). Opening replays the WAL above
+ * what the tables hold; closing flushes and commits everything accepted.
+ */
+typedef struct vl_collector vl_collector;
+
+typedef struct vl_collector_opts {
+    const char *wal_dir;
+    int64_t commit_interval_us; /* 0: 1 s */
+    int64_t target_file_bytes;  /* commit when this much input is pending (0: 128 MiB) */
+    size_t max_body;            /* request body limit, after gunzip (0: 32 MiB) */
+    size_t max_event;           /* one event; larger: 413 (0: 1 MiB). Events over
+                                   VL_EVENT_MAX_BYTES but within it are dead letters
+                                   (too_large), as in files */
+    size_t max_backlog;         /* bytes waiting for the pipeline before 503 (0: 128 MiB) */
+    size_t batch_rows;          /* bronze rows per data file and date (0: the sink's default) */
+    uint64_t wal_segment_bytes; /* 0: 64 MiB */
+} vl_collector_opts;
+
+typedef struct vl_collector_reply {
+    int status;      /* 200, 400, 413, 415, 503 */
+    int retry_after; /* seconds, for 503; 0: none */
+    vl_buf body;     /* JSON: {"accepted":N,"rejected":M,"errors":[...]} or {"error":"..."} */
+} vl_collector_reply;
+
+typedef struct vl_collector_stats {
+    int64_t requests, accepted, rejected, shed, too_large, bad_requests, bytes_in;
+    int64_t commits, commit_failures, commit_us_last, committed_lsn, events_committed, dead_letters_committed;
+    int64_t queued_bytes;
+    vl_wal_stats wal;
+} vl_collector_stats;
+
+/** @brief Opens the WAL, replays and commits what bronze lacks, and starts
+ *  the pipeline. @note lake must outlive the collector. */
+int vl_collector_open(vl_store *lake, const vl_collector_opts *o, vl_collector **out, vl_error *err) VL_MUST_CHECK;
+/** @brief Handles one POST body (thread-safe; blocks until the events are
+ *  durable). encoding is the Content-Encoding (NULL: none), source names
+ *  the client for dead letters. Always fills reply; returns VL_OK. */
+int vl_collector_post(vl_collector *c, const char *body, size_t n, const char *encoding, const char *source,
+                      vl_collector_reply *reply);
+/** @brief Stops accepting, commits everything accepted, closes. Call after
+ *  the HTTP server stopped calling vl_collector_post. @return VL_OK, or the
+ *  commit error (the WAL keeps the events for the next start). */
+int vl_collector_close(vl_collector *c, vl_error *err);
+const char *vl_collector_app_id(const vl_collector *c);
+void vl_collector_get_stats(vl_collector *c, vl_collector_stats *st);
+
 /* ========================================================== Kafka */
+
+/*
+ * Kafka -> bronze, exactly once (docs/ingest.md, "Kafka"). One member of a
+ * consumer group (librdkafka's high-level consumer) reads one topic; every
+ * record's value is one event, which goes to bronze/events when valid and
+ * to bronze/dead_letters otherwise (source "kafka://<topic>/<partition>",
+ * line = the record's offset, raw bytes and reason kept).
+ *
+ * The tables, not Kafka, hold the truth about what was consumed: each Delta
+ * commit carries, for every topic-partition it covers, a txn action with
+ * appId "<app>-<topic>-<partition>" and version = the last offset it holds,
+ * in both tables. On every assignment the member reads both versions of
+ * each partition, resumes at the smaller one + 1 and skips the records a
+ * table already holds; a commit whose partitions another member committed
+ * meanwhile fails (VL_ECONFLICT) and is redone from the tables. After each
+ * Delta commit the offsets (version + 1) are also committed to Kafka, for
+ * lag tools only.
+ *
+ * Commits happen every commit interval while data is pending, when the
+ * pending records reach the target size, when the topic goes quiet, before
+ * partitions are given up (rebalance) and at the end. Memory is bounded:
+ * past max_pending_bytes the member pauses its partitions until a commit.
+ */
+
+/**
+ * @brief Splits "kafka://BROKERS/TOPIC" (BROKERS: host:port[,host:port...];
+ * TOPIC: 1 to 249 of [A-Za-z0-9._-]) into two new strings.
+ * @param brokers, topic receive strings the caller frees with vl_free.
+ * @return VL_OK; VL_EINVAL naming what is wrong with url; VL_ENOMEM.
+ */
+int vl_kafka_url_parse(const char *url, char **brokers, char **topic, vl_error *err) VL_MUST_CHECK;
+
+/** @brief The vidlake log level for a librdkafka log line of a syslog
+ *  level (0 emergency .. 7 debug): its errors and warnings are warnings
+ *  (librdkafka retries; what fails for good is reported by the caller),
+ *  notices are info, the rest debug. */
+vl_log_level vl_kafka_log_level(int syslog_level);
+
+typedef struct vl_kafka_ingest_opts {
+    const char *brokers;          /* bootstrap.servers: host:port[,host:port...] */
+    const char *topic;
+    const char *group;            /* group.id */
+    const char *app;              /* appId prefix; NULL: the group id */
+    const char *const *props;     /* "key=value" consumer properties (-X), set last */
+    size_t n_props;
+    int64_t commit_interval_us;   /* commit pending data at least this often; 0: 1 s */
+    int64_t target_file_bytes;    /* commit when pending record bytes reach this; 0: 128 MiB */
+    int64_t max_pending_bytes;    /* pause fetching past this; 0: twice target_file_bytes */
+    size_t batch_rows;            /* bronze rows per data file and date; 0: the sink's default */
+    int64_t connect_timeout_us;   /* start-up: find a broker and the topic; 0: 10 s */
+    bool until_end;               /* return once the partitions assigned are consumed up to
+                                   * their high watermarks of first assignment, and committed */
+    _Atomic bool *stop;           /* may be NULL; set (from any thread or a signal handler)
+                                   * to commit what is pending and return */
+} vl_kafka_ingest_opts;
+
+typedef struct vl_kafka_ingest_stats {
+    int64_t records, record_bytes; /* records read from Kafka (skipped ones too), value bytes */
+    int64_t skipped;               /* records a table already held */
+    int64_t events, dead_letters;  /* committed to bronze/events, bronze/dead_letters */
+    int64_t commits;               /* Delta commits (each table's count) */
+    int64_t conflicts;             /* commits lost to another member (redone) */
+    int64_t assignments;           /* partition assignments received */
+    int64_t dropped;               /* records read but dropped uncommitted, read again later */
+} vl_kafka_ingest_stats;
+
+/**
+ * @brief Runs one consumer-group member until *o->stop is set, until the end
+ * (o->until_end), or an error; everything it read is committed or dropped
+ * (to be read again) when it returns, and it has left the group.
+ * @param lake the lake (outlives the call).
+ * @param st receives the counts (zeroed first); may be NULL.
+ * @return VL_OK; VL_EINVAL (bad options, a property librdkafka refuses,
+ *  naming it; the topic does not exist); VL_EIO (no broker reachable
+ *  within the connect timeout, a fatal Kafka error); the bronze sink's
+ *  and the store's errors; VL_ENOMEM.
+ * @note Blocks; one call per thread; several may run in one process.
+ */
+int vl_kafka_ingest_run(vl_store *lake, const vl_kafka_ingest_opts *o, vl_kafka_ingest_stats *st,
+                        vl_error *err) VL_MUST_CHECK;
 
 #endif /* VL_INGEST_H */

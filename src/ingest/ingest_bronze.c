@@ -402,6 +402,17 @@ static void clear_dead(vl_bronze *b) {
     b->dl_rows = 0;
 }
 
+void vl_bronze_discard(vl_bronze *b) {
+    (void)writer_drain(b, NULL);
+    vl_delta_txn_free(b->xe);
+    b->xe = NULL;
+    vl_delta_txn_free(b->xd);
+    b->xd = NULL;
+    for (size_t i = 0; i < b->n_batches; i++) vl_event_batch_clear(b->batches[i].b);
+    b->pending_events = 0;
+    clear_dead(b);
+}
+
 /* Checks that the table's snapshot still holds the versions the source
  * resumed from: otherwise another writer committed the same positions. */
 static int check_expected(vl_delta_txn *x, const char *table, const vl_bronze_pos *pos, size_t n, bool dead,
@@ -424,13 +435,7 @@ int vl_bronze_commit(vl_bronze *b, const vl_bronze_pos *pos, size_t n_pos, vl_br
     int rc = writer_drain(b, err);
     if (rc) {
         /* the pending events are gone with the failed file: drop them all */
-        vl_delta_txn_free(b->xe);
-        b->xe = NULL;
-        for (size_t i = 0; i < b->n_batches; i++) vl_event_batch_clear(b->batches[i].b);
-        b->pending_events = 0;
-        clear_dead(b);
-        vl_delta_txn_free(b->xd);
-        b->xd = NULL;
+        vl_bronze_discard(b);
         return rc;
     }
     rc = flush_dead(b, err);

@@ -582,15 +582,18 @@ void vl_wal_get_stats(vl_wal *w, vl_wal_stats *st) {
     pthread_mutex_unlock(&w->seg_mu);
 }
 
+void vl_wal_stop(vl_wal *w) {
+    pthread_mutex_lock(&w->mu);
+    bool join = w->started && !w->stop;
+    w->stop = true;
+    pthread_cond_broadcast(&w->has_data);
+    pthread_mutex_unlock(&w->mu);
+    if (join) pthread_join(w->thread, NULL);
+}
+
 void vl_wal_close(vl_wal *w) {
     if (!w) return;
-    if (w->started) {
-        pthread_mutex_lock(&w->mu);
-        w->stop = true;
-        pthread_cond_broadcast(&w->has_data);
-        pthread_mutex_unlock(&w->mu);
-        pthread_join(w->thread, NULL);
-    }
+    vl_wal_stop(w);
     if (w->fd >= 0) close(w->fd);
     if (w->lock_fd >= 0) close(w->lock_fd);
     vl_buf_free(&w->open_buf);

@@ -1,0 +1,217 @@
+/* vidlake - Apache-2.0 */
+/*
+ * vidlake serve --lake LAKE: the embedded pipeline's server. The HTTP
+ * collector (POST /v1/events) writes accepted events to a write-ahead log,
+ * answers once they are fsync'd, and its pipeline commits them to
+ * LAKE/bronze every --commit-interval. SIGTERM or SIGINT: stop accepting,
+ * let the requests in progress finish, commit, exit 0.
+ *
+ * Signals are blocked in every thread and taken by sigwait on the main
+ * one, so no handler runs inside library code.
+ */
+#include "cli.h"
+#include "server/server.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CMD "serve"
+
+static const char usage_text[] =
+    "usage: vidlake serve --lake LAKE [options]\n"
+    "\n"
+    "Serves the collector: POST /v1/events takes NDJSON or a JSON array of events\n"
+    "(optionally Content-Encoding: gzip) and answers {\"accepted\":N,\"rejected\":M,\n"
+    "\"errors\":[...]} once they are durable in the write-ahead log. The pipeline\n"
+    "commits them to LAKE/bronze/events and LAKE/bronze/dead_letters exactly once,\n"
+    "also across crashes (the WAL is replayed at start-up). When it falls behind,\n"
+    "requests get 503 with Retry-After. Also GET /healthz, /readyz, /metrics.\n"
+    "\n"
+    "options:\n"
+    "  --lake LAKE               the lake directory (created if missing)\n"
+    "  --listen ADDR:PORT        where to listen (default 127.0.0.1:8080; port 0 picks one)\n"
+    "  --wal DIR                 the write-ahead log (default LAKE/_wal)\n"
+    "  --commit-interval DUR     commit at least this often (default 1s)\n"
+    "  --target-file-size SIZE   commit once this much input is pending (default 128MiB)\n"
+    "  --max-body SIZE           largest request body, also after gunzip (default 32MiB)\n"
+    "  --max-event SIZE          largest event: a request holding a larger one gets 413\n"
+    "                            (default 1MiB; events over 64KiB are dead letters)\n"
+    "  --max-backlog SIZE        bytes waiting for the pipeline before 503 (default 128MiB)\n"
+    "  --max-connections N       concurrent connections (default 1024)\n"
+    "  --port-file FILE          write the port listened on to FILE once ready\n"
+    "\n"
+    "SIGTERM / SIGINT: stop accepting, commit what was accepted, exit 0.\n";
+
+enum { O_LAKE, O_LISTEN, O_WAL, O_INTERVAL, O_TARGET, O_MAX_BODY, O_MAX_EVENT, O_BACKLOG, O_CONNS, O_PORT_FILE, O_BATCH };
+static const vl_opt opts[] = {
+    [O_LAKE] = {"lake", true},
+    [O_LISTEN] = {"listen", true},
+    [O_WAL] = {"wal", true},
+    [O_INTERVAL] = {"commit-interval", true},
+    [O_TARGET] = {"target-file-size", true},
+    [O_MAX_BODY] = {"max-body", true},
+    [O_MAX_EVENT] = {"max-event", true},
+    [O_BACKLOG] = {"max-backlog", true},
+    [O_CONNS] = {"max-connections", true},
+    [O_PORT_FILE] = {"port-file", true},
+    [O_BATCH] = {"batch-rows", true},
+    {NULL, false},
+};
+
+/* "ADDR:PORT", "[v6]:PORT" or ":PORT" */
+static int parse_listen(const char *s, char *addr, size_t cap, int *port) {
+    const char *colon = strrchr(s, ':');
+    if (!colon) return -1;
+    const char *a = s, *ae = colon;
+    if (*a == '[') {
+        a++;
+        if (ae <= a || ae[-1] != ']') return -1;
+        ae--;
+    }
+    size_t n = (size_t)(ae - a);
+    if (n >= cap) return -1;
+    memcpy(addr, a, n);
+    addr[n] = 0;
+    if (n == 0) snprintf(addr, cap, "127.0.0.1");
+    int64_t p;
+    if (vl_parse_i64(colon + 1, strlen(colon + 1), &p) != VL_OK || p < 0 || p > 65535) return -1;
+    *port = (int)p;
+    return 0;
+}
+
+int vl_cmd_serve(int argc, char **argv) {
+    const char *lake = NULL, *listen = "127.0.0.1:8080", *wal = NULL, *port_file = NULL;
+    vl_collector_opts co = {0};
+    int64_t conns = 0;
+    vl_optparse op;
+    vl_optparse_init(&op, CMD, argc, argv);
+    const char *val;
+    int k;
+    vl_error err;
+    while ((k = vl_optparse_next(&op, opts, &val)) != -1) {
+        int64_t v = 0;
+        int rc = VL_OK;
+        switch (k) {
+        case -4:
+            fputs(usage_text, stdout);
+            return 0;
+        case -3:
+            return 2;
+        case -2:
+            vl_cli_err(CMD, "unexpected argument '%s'", val);
+            return 2;
+        case O_LAKE: lake = val; break;
+        case O_LISTEN: listen = val; break;
+        case O_WAL: wal = val; break;
+        case O_PORT_FILE: port_file = val; break;
+        case O_INTERVAL:
+            rc = vl_parse_duration_us(val, &v, &err);
+            if (rc == VL_OK && v < 1000) rc = vl_error_set(&err, VL_EINVAL, "'%s' is below 1ms", val);
+            co.commit_interval_us = v;
+            break;
+        case O_TARGET:
+        case O_MAX_BODY:
+        case O_MAX_EVENT:
+        case O_BACKLOG:
+            rc = vl_parse_bytes(val, &v, &err);
+            if (rc == VL_OK && v < 1024) rc = vl_error_set(&err, VL_EINVAL, "'%s' is below 1KiB", val);
+            if (k == O_TARGET) co.target_file_bytes = v;
+            else if (k == O_MAX_BODY) co.max_body = (size_t)v;
+            else if (k == O_MAX_EVENT) co.max_event = (size_t)v;
+            else co.max_backlog = (size_t)v;
+            break;
+        case O_CONNS:
+        case O_BATCH:
+            rc = vl_parse_count(val, &v, &err);
+            if (rc == VL_OK && (v < 1 || v > 1000000))
+                rc = vl_error_set(&err, VL_EINVAL, "'%s' is out of range (1 to 1000000)", val);
+            if (k == O_CONNS) conns = v;
+            else co.batch_rows = (size_t)v;
+            break;
+        }
+        if (rc != VL_OK) {
+            vl_cli_err(CMD, "--%s: %s", opts[k].name, err.msg);
+            return 2;
+        }
+    }
+    if (!lake) {
+        vl_cli_err(CMD, "--lake is required (see vidlake serve --help)");
+        return 2;
+    }
+    char addr[128];
+    int port = 0;
+    if (parse_listen(listen, addr, sizeof(addr), &port) != 0) {
+        vl_cli_err(CMD, "--listen %s: expected ADDR:PORT (e.g. 127.0.0.1:8080, [::1]:8080, :0)", listen);
+        return 2;
+    }
+    char wal_buf[PATH_MAX];
+    if (!wal) {
+        if (strstr(lake, "://")) {
+            vl_cli_err(CMD, "--wal DIR is required when the lake is not a local directory");
+            return 2;
+        }
+        snprintf(wal_buf, sizeof(wal_buf), "%s/_wal", lake);
+        wal = wal_buf;
+    }
+    co.wal_dir = wal;
+
+    /* every thread started from here on inherits the blocked signals */
+    sigset_t sigs;
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGINT);
+    sigaddset(&sigs, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    vl_store *store = NULL;
+    vl_collector *col = NULL;
+    vl_server *srv = NULL;
+    int rc = 0;
+    if (vl_store_open(lake, &store, &err) != VL_OK) {
+        vl_cli_err(CMD, "%s: %s", lake, err.msg);
+        return 2;
+    }
+    if (vl_collector_open(store, &co, &col, &err) != VL_OK) {
+        vl_cli_err(CMD, "%s", err.msg);
+        vl_store_close(store);
+        return 2;
+    }
+    vl_server_opts so = {.http = {.addr = addr, .port = port, .max_conns = (unsigned)conns}, .collector = col};
+    /* the HTTP layer reads at most the largest body as sent (gzip only shrinks it) */
+    so.http.max_body = co.max_body ? co.max_body : (32u << 20);
+    if (vl_server_start(&so, &srv, &err) != VL_OK) {
+        vl_cli_err(CMD, "%s", err.msg);
+        rc = 2;
+        goto done;
+    }
+    fprintf(stderr, "vidlake serve: listening on http://%s%s%s:%d (collector: POST /v1/events; WAL %s)\n",
+            strchr(addr, ':') ? "[" : "", addr, strchr(addr, ':') ? "]" : "", vl_server_port(srv), wal);
+    if (port_file) {
+        char tmp[PATH_MAX + 8];
+        snprintf(tmp, sizeof(tmp), "%s.tmp", port_file);
+        FILE *f = fopen(tmp, "w");
+        if (!f || fprintf(f, "%d\n", vl_server_port(srv)) < 0 || fclose(f) != 0 || rename(tmp, port_file) != 0) {
+            vl_cli_err(CMD, "--port-file %s: %s", port_file, strerror(errno));
+            rc = 2;
+            goto done;
+        }
+    }
+    int sig = 0;
+    while (sigwait(&sigs, &sig) != 0) {
+    }
+    fprintf(stderr, "vidlake serve: %s: stopping; committing what was accepted\n", strsignal(sig));
+done:
+    vl_server_stop(srv); /* no new requests; those in progress finish */
+    if (vl_collector_close(col, &err) != VL_OK) {
+        vl_cli_err(CMD, "the last commit failed (the WAL keeps the events for the next start): %s", err.msg);
+        rc = 2;
+    }
+    vl_store_close(store);
+    if (rc == 0) fprintf(stderr, "vidlake serve: stopped\n");
+    return rc;
+}
