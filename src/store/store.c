@@ -8,7 +8,10 @@
  */
 #include "store_int.h"
 
+#include <errno.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define KEY_SHOW 200 /* bytes of a bad key quoted in a message */
 
@@ -78,7 +81,33 @@ static int hexval(char c) {
     return -1;
 }
 
+static int store_open(const char *url, vl_store **out, vl_error *err);
+
+/* VIDLAKE_STORE_PUT_DELAY=DURATION makes every put that long slower: a slow
+ * object store on a local disk, for back-pressure tests and demos. */
 int vl_store_open(const char *url, vl_store **out, vl_error *err) {
+    int rc = store_open(url, out, err);
+    const char *d = getenv("VIDLAKE_STORE_PUT_DELAY");
+    if (rc == VL_OK && d && *d) {
+        int64_t us;
+        if (vl_parse_duration_us(d, &us, err) != VL_OK) {
+            vl_store_close(*out);
+            *out = NULL;
+            return vl_error_set(err, VL_EINVAL, "VIDLAKE_STORE_PUT_DELAY: '%s' is not a duration", d);
+        }
+        (*out)->put_delay_us = us;
+    }
+    return rc;
+}
+
+static void put_delay(const vl_store *s) {
+    if (s->put_delay_us <= 0) return;
+    struct timespec ts = {(time_t)(s->put_delay_us / 1000000), (long)(s->put_delay_us % 1000000) * 1000};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+    }
+}
+
+static int store_open(const char *url, vl_store **out, vl_error *err) {
     *out = NULL;
     if (!url || !*url) return vl_error_set(err, VL_EINVAL, "store: empty URL");
     if (strncmp(url, "s3://", 5) == 0 || strncmp(url, "s3a://", 6) == 0)
@@ -148,11 +177,13 @@ int vl_store_get_range(vl_store *s, const char *key, uint64_t off, uint64_t len,
 
 int vl_store_put(vl_store *s, const char *key, const void *p, size_t n, vl_error *err) {
     VL_RETURN_IF_ERR(vl_store_key_check(key, err));
+    put_delay(s);
     return s->ops->put(s, key, p, n, false, err);
 }
 
 int vl_store_put_if_absent(vl_store *s, const char *key, const void *p, size_t n, vl_error *err) {
     VL_RETURN_IF_ERR(vl_store_key_check(key, err));
+    put_delay(s);
     return s->ops->put(s, key, p, n, true, err);
 }
 

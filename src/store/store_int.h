@@ -30,6 +30,7 @@ typedef struct vl_store_ops {
 struct vl_store {
     const vl_store_ops *ops;
     char *url; /* as given to vl_store_open; freed by the store's close */
+    int64_t put_delay_us; /* VIDLAKE_STORE_PUT_DELAY: a slow store, for tests */
 };
 
 /* Temporary objects (a put in flight, or left by a crash) are named
