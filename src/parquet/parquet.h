@@ -484,6 +484,11 @@ int vl_pq_writer_kv(vl_pq_writer *w, const char *key, const char *value, vl_erro
 /** @brief Flushes the last row group and writes the footer. The writer
  *  stays allocated until destroy. */
 int vl_pq_writer_close(vl_pq_writer *w, vl_error *err) VL_MUST_CHECK;
+/** @brief After close: the exact (untruncated) minimum and maximum of a
+ *  byte-array leaf over the whole file, views valid until destroy; false
+ *  when the leaf is not compared as bytes or held no values. The footer's
+ *  statistics may be truncated; these are not. */
+bool vl_pq_writer_exact_bounds(const vl_pq_writer *w, uint32_t leaf, vl_sv *min, vl_sv *max);
 /** @brief The footer metadata as written, after close (for callers that
  *  need per-column statistics, such as Delta's add actions). */
 const vl_pq_file_meta *vl_pq_writer_meta(const vl_pq_writer *w);

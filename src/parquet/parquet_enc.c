@@ -668,8 +668,10 @@ int vl_pq_dict_decode_sv(const uint8_t *p, size_t n, const vl_sv *dict, size_t d
     return VL_OK;
 }
 
-/* The builder: slots[] holds entry number + 1; entries live in the PLAIN page
- * body itself (fixed: at i * width; BYTE_ARRAY: at off[i], length first). */
+/* The builder: slots[] holds entry number + 1 and 32 bits of the value's
+ * hash, so a probe compares bytes only when the tags match; entries live in
+ * the PLAIN page body itself (fixed: at i * width; BYTE_ARRAY: at off[i],
+ * length first). */
 #define DICT_MAX_ENTRIES ((size_t)INT32_MAX)
 
 int vl_pq_dict_enc_init(vl_pq_dict_enc *d, size_t width, size_t byte_limit, vl_error *err) {
@@ -711,14 +713,15 @@ static inline const uint8_t *dict_entry(const vl_pq_dict_enc *d, size_t e, size_
 
 static int dict_grow(vl_pq_dict_enc *d) {
     size_t cap = d->cap * 2;
-    uint32_t *s = vl_calloc(cap, sizeof(*s));
+    uint64_t *s = vl_calloc(cap, sizeof(*s));
     if (!s) return VL_ENOMEM;
     for (size_t e = 0; e < d->n; e++) {
         size_t len;
         const uint8_t *v = dict_entry(d, e, &len);
-        size_t j = (size_t)dict_hash(v, len) & (cap - 1);
+        uint64_t h = dict_hash(v, len);
+        size_t j = (size_t)h & (cap - 1);
         while (s[j]) j = (j + 1) & (cap - 1);
-        s[j] = (uint32_t)(e + 1);
+        s[j] = (uint64_t)(e + 1) | (h & UINT64_C(0xffffffff00000000));
     }
     vl_free(d->slots);
     d->slots = s;
@@ -728,23 +731,28 @@ static int dict_grow(vl_pq_dict_enc *d) {
 
 /* Finds or adds one value: 1 added or found (*e set), 0 full, -1 ENOMEM. */
 static int dict_put1(vl_pq_dict_enc *d, const uint8_t *v, size_t len, uint32_t *e) {
-    size_t mask = d->cap - 1, j = (size_t)dict_hash(v, len) & mask;
+    uint64_t h = dict_hash(v, len), tag = h & UINT64_C(0xffffffff00000000);
+    size_t mask = d->cap - 1, j = (size_t)h & mask;
     if (d->width == 8 || d->width == 4) { /* the common fixed widths: no memcmp call */
         const uint8_t *pg = (const uint8_t *)d->page.p;
         uint64_t key = d->width == 8 ? ld64(v) : ld32(v);
-        for (uint32_t s; (s = d->slots[j]) != 0; j = (j + 1) & mask) {
-            const uint8_t *ev = pg + (size_t)(s - 1) * d->width;
+        for (uint64_t s; (s = d->slots[j]) != 0; j = (j + 1) & mask) {
+            if ((s & UINT64_C(0xffffffff00000000)) != tag) continue;
+            uint32_t ix = (uint32_t)s - 1;
+            const uint8_t *ev = pg + (size_t)ix * d->width;
             if ((d->width == 8 ? ld64(ev) : ld32(ev)) == key) {
-                *e = s - 1;
+                *e = ix;
                 return 1;
             }
         }
     } else
-    for (uint32_t s; (s = d->slots[j]) != 0; j = (j + 1) & mask) {
+    for (uint64_t s; (s = d->slots[j]) != 0; j = (j + 1) & mask) {
+        if ((s & UINT64_C(0xffffffff00000000)) != tag) continue;
         size_t elen;
-        const uint8_t *ev = dict_entry(d, s - 1, &elen);
+        uint32_t ix = (uint32_t)s - 1;
+        const uint8_t *ev = dict_entry(d, ix, &elen);
         if (elen == len && memcmp(ev, v, len) == 0) {
-            *e = s - 1;
+            *e = ix;
             return 1;
         }
     }
@@ -770,7 +778,7 @@ static int dict_put1(vl_pq_dict_enc *d, const uint8_t *v, size_t len, uint32_t *
     } else if (vl_buf_append(&d->page, v, len)) {
         return -1;
     }
-    d->slots[j] = (uint32_t)(d->n + 1);
+    d->slots[j] = (uint64_t)(d->n + 1) | tag;
     *e = (uint32_t)d->n++;
     if (d->n * 2 > d->cap && dict_grow(d)) return -1;
     return 1;
@@ -794,7 +802,23 @@ int vl_pq_dict_enc_put_sv(vl_pq_dict_enc *d, const vl_sv *v, size_t count, uint3
                           size_t *done, vl_error *err) {
     *done = 0;
     if (d->width) return vl_error_set(err, VL_EINVAL, "dictionary builder: fixed-width builder given byte arrays");
+    /* Values that are views of the same bytes (enum names in static storage,
+     * repeated views of one buffer) are found by address: the bytes cannot
+     * change during this call, so one address and length is one entry. */
+    enum { CACHE = 64 };
+    struct {
+        const char *p;
+        size_t n;
+        uint32_t ix;
+    } cache[CACHE];
+    memset(cache, 0, sizeof(cache));
     for (size_t i = 0; i < count; i++) {
+        size_t slot = ((uintptr_t)v[i].p >> 3 ^ (uintptr_t)v[i].p >> 9 ^ v[i].n) & (CACHE - 1);
+        if (cache[slot].p == v[i].p && cache[slot].n == v[i].n && v[i].p) {
+            idx[i] = cache[slot].ix;
+            *done = i + 1;
+            continue;
+        }
         if (v[i].n > UINT32_MAX) {
             d->full = true;
             break;
@@ -802,6 +826,9 @@ int vl_pq_dict_enc_put_sv(vl_pq_dict_enc *d, const vl_sv *v, size_t count, uint3
         int rc = dict_put1(d, (const uint8_t *)v[i].p, v[i].n, &idx[i]);
         if (rc < 0) return oom(err, "dictionary builder");
         if (rc == 0) break;
+        cache[slot].p = v[i].p;
+        cache[slot].n = v[i].n;
+        cache[slot].ix = idx[i];
         *done = i + 1;
     }
     return VL_OK;

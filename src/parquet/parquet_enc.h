@@ -183,7 +183,8 @@ typedef struct vl_pq_dict_enc {
     size_t n;          /* distinct entries */
     uint32_t *off;     /* BYTE_ARRAY: offset in page of entry i's length prefix */
     size_t off_cap;
-    uint32_t *slots;   /* open addressing: entry index + 1, 0 = empty */
+    uint64_t *slots;   /* open addressing: entry index + 1 (low 32 bits, 0 = empty),
+                          the value's hash tag (high 32 bits) */
     size_t cap;        /* power of two */
     bool full;         /* a value did not fit under byte_limit */
 } vl_pq_dict_enc;

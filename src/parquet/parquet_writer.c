@@ -94,6 +94,8 @@ typedef struct wstats {
 
 typedef struct wcol {
     const vl_pq_node *leaf;
+    vl_buf fmn, fmx;      /* CMP_BYTES: exact bounds over the file's closed row groups */
+    bool fhave;
     char name[256];       /* dotted path, for messages */
     vl_sv *path;          /* path_in_schema (arena) */
     uint32_t n_path;
@@ -448,6 +450,8 @@ static int setup_col(vl_pq_writer *w, wcol *c, const vl_pq_node *leaf, vl_error 
     vl_buf_init(&c->idx);
     vl_buf_init(&c->pages);
     vl_buf_init(&c->st.bmn);
+    vl_buf_init(&c->fmn);
+    vl_buf_init(&c->fmx);
     vl_buf_init(&c->st.bmx);
     chunk_reset(w, c);
     return VL_OK;
@@ -615,6 +619,16 @@ static int validate_col(const wcol *c, const vl_pq_column *in, size_t rows, vl_e
 
 static int bytes_cmp(const uint8_t *a, size_t an, const uint8_t *b, size_t bn) {
     size_t m = an < bn ? an : bn;
+    if (m >= 8) { /* most strings differ in their first 8 bytes: no call */
+        uint64_t x, y;
+        memcpy(&x, a, 8);
+        memcpy(&y, b, 8);
+        if (x != y) {
+            x = __builtin_bswap64(x);
+            y = __builtin_bswap64(y);
+            return x < y ? -1 : 1;
+        }
+    }
     int r = m ? memcmp(a, b, m) : 0;
     if (r) return r;
     return an < bn ? -1 : an > bn;
@@ -1284,6 +1298,18 @@ static int flush_rg(vl_pq_writer *w, vl_error *err) {
         m->has_encoding_stats = true;
         VL_RETURN_IF_ERR(stats_build(w, c, &m->statistics, err));
         m->has_statistics = true;
+        if (c->cmp == CMP_BYTES && c->st.have) { /* the file's exact bounds, before the chunk's go */
+            const wstats *st = &c->st;
+            if (!c->fhave || bytes_cmp((const uint8_t *)st->bmn.p, st->bmn.n, (const uint8_t *)c->fmn.p, c->fmn.n) < 0) {
+                vl_buf_clear(&c->fmn);
+                if (vl_buf_append(&c->fmn, st->bmn.p, st->bmn.n)) return oom(err, "statistics");
+            }
+            if (!c->fhave || bytes_cmp((const uint8_t *)st->bmx.p, st->bmx.n, (const uint8_t *)c->fmx.p, c->fmx.n) > 0) {
+                vl_buf_clear(&c->fmx);
+                if (vl_buf_append(&c->fmx, st->bmx.p, st->bmx.n)) return oom(err, "statistics");
+            }
+            c->fhave = true;
+        }
         g->total_byte_size += unc;
         g->total_compressed_size += comp;
         chunk_reset(w, c);
@@ -1431,6 +1457,15 @@ int vl_pq_writer_close(vl_pq_writer *w, vl_error *err) {
     return VL_OK;
 }
 
+bool vl_pq_writer_exact_bounds(const vl_pq_writer *w, uint32_t leaf, vl_sv *min, vl_sv *max) {
+    if (w->state != ST_CLOSED || leaf >= w->n_cols) return false;
+    const wcol *c = &w->cols[leaf];
+    if (c->cmp != CMP_BYTES || !c->fhave) return false;
+    *min = (vl_sv){c->fmn.p ? c->fmn.p : "", c->fmn.n};
+    *max = (vl_sv){c->fmx.p ? c->fmx.p : "", c->fmx.n};
+    return true;
+}
+
 const vl_pq_file_meta *vl_pq_writer_meta(const vl_pq_writer *w) {
     return w->state == ST_CLOSED ? &w->meta : NULL;
 }
@@ -1446,6 +1481,8 @@ void vl_pq_writer_destroy(vl_pq_writer *w) {
         vl_buf_free(&c->pages);
         vl_buf_free(&c->st.bmn);
         vl_buf_free(&c->st.bmx);
+        vl_buf_free(&c->fmn);
+        vl_buf_free(&c->fmx);
         if (c->dict_init) vl_pq_dict_enc_free(&c->dict);
     }
     vl_free(w->cols);
