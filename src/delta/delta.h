@@ -525,6 +525,27 @@ int vl_delta_txn_remove(vl_delta_txn *x, const vl_delta_file *f, bool data_chang
 int vl_delta_txn_write(vl_delta_txn *x, const vl_delta_value *part_values, const vl_pq_column *cols,
                        size_t rows, vl_error *err) VL_MUST_CHECK;
 
+/*
+ * The same, a piece at a time: a data file open in the transaction takes
+ * rows in as many writes as the caller likes (the Parquet writer cuts row
+ * groups and pages as usual), and close puts it in the store and records
+ * its add action (stats over the whole file). Abort drops it. One thread at
+ * a time per transaction.
+ */
+typedef struct vl_delta_writer vl_delta_writer;
+/** @param rows_hint rows expected, to size the file's buffer (0: unknown). */
+int vl_delta_writer_open(vl_delta_txn *x, const vl_delta_value *part_values, size_t rows_hint, vl_delta_writer **out,
+                       vl_error *err) VL_MUST_CHECK;
+int vl_delta_writer_write(vl_delta_writer *f, const vl_pq_column *cols, size_t rows, vl_error *err) VL_MUST_CHECK;
+/** @brief Bytes of the file so far (pages written; the open row group's
+ *  current pages are not counted yet). */
+uint64_t vl_delta_writer_bytes(const vl_delta_writer *f);
+int64_t vl_delta_writer_rows(const vl_delta_writer *f);
+/** @brief Finishes the file, puts it, adds it to the transaction; frees f
+ *  whatever happens. */
+int vl_delta_writer_close(vl_delta_writer *f, vl_error *err) VL_MUST_CHECK;
+void vl_delta_writer_abort(vl_delta_writer *f); /* accepts NULL */
+
 /* Commit options. */
 typedef struct vl_delta_commit_opts {
     int max_attempts;       /* default 50 */
