@@ -5,6 +5,7 @@
  */
 #include "cli.h"
 
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -109,6 +110,12 @@ int vl_optparse_next(vl_optparse *p, const vl_opt *opts, const char **val) {
 }
 
 int main(int argc, char **argv) {
+    /* Batches, pages and files are large and recycled all the time: keep
+     * freed memory in the heap instead of returning it to the kernel and
+     * faulting fresh zeroed pages back in (this halves the system time of
+     * an ingest). Memory stays bounded by what the pipeline holds at once. */
+    mallopt(M_MMAP_THRESHOLD, 256 << 20);
+    mallopt(M_TRIM_THRESHOLD, 512 << 20);
     vl_log_init_from_env();
     if (argc < 2) {
         usage(stderr);

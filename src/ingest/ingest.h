@@ -67,10 +67,14 @@ typedef struct vl_bronze_stats {
     int64_t events, dead_letters, event_commits, dead_commits;
 } vl_bronze_stats;
 
-/** @param batch_rows rows per data file and event date (0: 131072).
+/** @param batch_rows rows per column batch and event date (0: 16384); data
+ *  files take many batches (vl_bronze_set_file_bytes).
  *  @note lake must outlive the sink. */
 int vl_bronze_open(vl_store *lake, size_t batch_rows, vl_bronze **out, vl_error *err) VL_MUST_CHECK;
 void vl_bronze_close(vl_bronze *b); /* accepts NULL; drops what is not committed */
+/** @brief Closes a data file once it reaches bytes (0: 128 MiB); the open
+ *  files together are held under twice that (in memory until closed). */
+void vl_bronze_set_file_bytes(vl_bronze *b, uint64_t bytes);
 
 /** @brief Adds a validated event (sets its ingest_time and event_date). */
 int vl_bronze_add_event(vl_bronze *b, vl_event *ev, int64_t ingest_us, vl_error *err) VL_MUST_CHECK;

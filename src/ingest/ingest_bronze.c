@@ -6,18 +6,22 @@
  * offset, raw bytes; partitioned by received_date). Both tables are
  * created on first use.
  *
- * Events are buffered in one column batch per event date; a full batch
- * becomes a Parquet data file of the open transaction at once, and
- * vl_bronze_commit commits what is pending: dead letters first, then
- * events, each with the caller's (appId, version) txn so that a source can
- * resume exactly where each table left off (vl_bronze_app_version).
+ * Events are buffered in one small column batch per event date (16384
+ * rows: a batch's columns stay close to the caches); a full batch is
+ * appended to that date's open data file, a Parquet writer that cuts row
+ * groups and pages as usual. A file is closed (put in the store, added to
+ * the open transaction) when it reaches the target size, when the open
+ * files together pass twice that, and at commit. vl_bronze_commit commits
+ * what is pending: dead letters first, then events, each with the caller's
+ * (appId, version) txns so that a source can resume exactly where each
+ * table left off (vl_bronze_app_version).
  *
  * Encoding runs on a second thread: a full batch goes to a queue (at most
- * QUEUE_MAX batches wait), the writer thread turns it into a data file of
- * the events transaction, and the batch comes back empty for reuse. So
- * decoding and Parquet encoding use both cores, and memory stays bounded:
- * when the writer falls behind, adding an event waits. A commit first
- * drains the queue; the transaction is only touched by the writer thread
+ * QUEUE_MAX batches wait), the writer thread appends it to its date's
+ * file, and the batch comes back empty for reuse. So decoding and Parquet
+ * encoding use both cores, and memory stays bounded: when the writer falls
+ * behind, adding an event waits. A commit first drains the queue; the
+ * transaction and the open files are only touched by the writer thread
  * while the queue is busy, and only by the caller after it is drained.
  *
  * Not here: the sources and the write-ahead log.
@@ -40,7 +44,15 @@ typedef struct date_batch {
     vl_event_batch *b;
 } date_batch;
 
-#define QUEUE_MAX 2
+/* A date's data file being written. */
+typedef struct date_file {
+    int32_t day;
+    vl_delta_writer *f;
+} date_file;
+
+#define QUEUE_MAX 3
+#define BATCH_ROWS_DEFAULT 16384
+#define FILE_BYTES_DEFAULT (128ull << 20)
 
 /* The writer thread and its queue of full batches. */
 typedef struct writer {
@@ -62,6 +74,9 @@ struct vl_bronze {
     vl_delta_table *events, *dead;
     vl_delta_txn *xe, *xd; /* open transactions, begun on first use */
     size_t batch_rows;
+    uint64_t file_bytes;   /* close a data file at this size */
+    date_file *files;      /* open data files, one per date */
+    size_t n_files, cap_files;
     date_batch *batches;
     size_t n_batches, cap_batches;
     /* dead letters of the open transaction, column by column */
@@ -220,7 +235,8 @@ int vl_bronze_open(vl_store *lake, size_t batch_rows, vl_bronze **out, vl_error 
     vl_bronze *b = vl_calloc(1, sizeof(*b));
     if (!b) return oom(err);
     b->store = lake;
-    b->batch_rows = batch_rows ? batch_rows : 131072;
+    b->batch_rows = batch_rows ? batch_rows : BATCH_ROWS_DEFAULT;
+    b->file_bytes = FILE_BYTES_DEFAULT;
     vl_arena_init(&b->dl_bytes, 1 << 16);
     vl_buf *bufs[] = {&b->dl_at, &b->dl_day, &b->dl_src, &b->dl_reason, &b->dl_line,
                       &b->dl_line_def, &b->dl_off, &b->dl_off_def, &b->dl_raw};
@@ -246,6 +262,8 @@ int vl_bronze_open(vl_store *lake, size_t batch_rows, vl_bronze **out, vl_error 
 void vl_bronze_close(vl_bronze *b) {
     if (!b) return;
     writer_stop(b);
+    for (size_t i = 0; i < b->n_files; i++) vl_delta_writer_abort(b->files[i].f);
+    vl_free(b->files);
     vl_delta_txn_free(b->xe);
     vl_delta_txn_free(b->xd);
     for (size_t i = 0; i < b->n_batches; i++) vl_event_batch_destroy(b->batches[i].b);
@@ -267,17 +285,66 @@ int64_t vl_bronze_app_version(vl_bronze *b, bool dead_letters, const char *app_i
     return v;
 }
 
-/* Writes one date's batch as a data file of the events transaction (on
- * the writer thread, or on the caller's once the writer is drained). */
+void vl_bronze_set_file_bytes(vl_bronze *b, uint64_t bytes) {
+    b->file_bytes = bytes ? bytes : FILE_BYTES_DEFAULT;
+}
+
+/* Closes the open data file i (it joins the transaction). */
+static int close_file(vl_bronze *b, size_t i, vl_error *err) {
+    vl_delta_writer *f = b->files[i].f;
+    b->files[i] = b->files[--b->n_files];
+    return vl_delta_writer_close(f, err);
+}
+
+static int close_files(vl_bronze *b, vl_error *err) {
+    int rc = VL_OK;
+    while (b->n_files) {
+        int r = close_file(b, b->n_files - 1, err);
+        if (r && rc == VL_OK) rc = r;
+        if (r) err = NULL; /* keep the first message */
+    }
+    return rc;
+}
+
+static void abort_files(vl_bronze *b) {
+    for (size_t i = 0; i < b->n_files; i++) vl_delta_writer_abort(b->files[i].f);
+    b->n_files = 0;
+}
+
+/* Appends one date's batch to that date's data file (on the writer thread,
+ * or on the caller's once the writer is drained). */
 static int write_batch(vl_bronze *b, int32_t day, vl_event_batch *eb, vl_error *err) {
     size_t rows = vl_event_batch_rows(eb);
     if (!rows) return VL_OK;
     if (!b->xe) VL_RETURN_IF_ERR(vl_delta_txn_begin(b->events, &b->xe, err));
+    date_file *df = NULL;
+    for (size_t i = 0; i < b->n_files; i++)
+        if (b->files[i].day == day) df = &b->files[i];
+    if (!df) {
+        date_file *x = vl_grow(b->files, &b->cap_files, b->n_files, sizeof(*x), 4);
+        if (!x) return oom(err);
+        b->files = x;
+        /* event_date is the partition column (the last field): not in the file */
+        vl_delta_value pv = {.i = day};
+        vl_delta_writer *f = NULL;
+        VL_RETURN_IF_ERR(vl_delta_writer_open(b->xe, &pv, b->batch_rows * 4, &f, err));
+        df = &b->files[b->n_files++];
+        df->day = day;
+        df->f = f;
+    }
     vl_pq_column cols[VL_F_COUNT];
     vl_event_batch_columns(eb, cols);
-    /* event_date is the partition column (the last field): not in the file */
-    vl_delta_value pv = {.i = day};
-    return vl_delta_txn_write(b->xe, &pv, cols, rows, err);
+    VL_RETURN_IF_ERR(vl_delta_writer_write(df->f, cols, rows, err));
+    /* a file at its target size, or too much held in open files: close the biggest */
+    uint64_t total = 0, big = 0;
+    size_t bi = 0;
+    for (size_t i = 0; i < b->n_files; i++) {
+        uint64_t n = vl_delta_writer_bytes(b->files[i].f);
+        total += n;
+        if (n >= big) big = n, bi = i;
+    }
+    if (big >= b->file_bytes || total >= 2 * b->file_bytes) return close_file(b, bi, err);
+    return VL_OK;
 }
 
 static int flush_batch(vl_bronze *b, date_batch *d, vl_error *err) {
@@ -404,6 +471,7 @@ static void clear_dead(vl_bronze *b) {
 
 void vl_bronze_discard(vl_bronze *b) {
     (void)writer_drain(b, NULL);
+    abort_files(b);
     vl_delta_txn_free(b->xe);
     b->xe = NULL;
     vl_delta_txn_free(b->xd);
@@ -440,6 +508,8 @@ int vl_bronze_commit(vl_bronze *b, const vl_bronze_pos *pos, size_t n_pos, vl_br
     }
     rc = flush_dead(b, err);
     for (size_t i = 0; rc == VL_OK && i < b->n_batches; i++) rc = flush_batch(b, &b->batches[i], err);
+    if (rc == VL_OK) rc = close_files(b, err);
+    abort_files(b); /* after a failure */
     /* a source that resumes needs its position recorded even when a range
      * held nothing for a table */
     if (rc == VL_OK && n_pos && !b->xd) rc = vl_delta_txn_begin(b->dead, &b->xd, err);
