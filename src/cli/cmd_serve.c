@@ -44,15 +44,17 @@ static const char usage_text[] =
     "  --max-backlog SIZE        bytes waiting for the pipeline before 503 (default 128MiB)\n"
     "  --max-connections N       concurrent connections (default 1024)\n"
     "  --port-file FILE          write the port listened on to FILE once ready\n"
+    "  --optimize-interval DUR   compact bronze's small files this often (default 5m; 0: never)\n"
     "\n"
     "SIGTERM / SIGINT: stop accepting, commit what was accepted, exit 0.\n";
 
-enum { O_LAKE, O_LISTEN, O_WAL, O_INTERVAL, O_TARGET, O_MAX_BODY, O_MAX_EVENT, O_BACKLOG, O_CONNS, O_PORT_FILE, O_BATCH };
+enum { O_LAKE, O_LISTEN, O_WAL, O_INTERVAL, O_OPTIMIZE, O_TARGET, O_MAX_BODY, O_MAX_EVENT, O_BACKLOG, O_CONNS, O_PORT_FILE, O_BATCH };
 static const vl_opt opts[] = {
     [O_LAKE] = {"lake", true},
     [O_LISTEN] = {"listen", true},
     [O_WAL] = {"wal", true},
     [O_INTERVAL] = {"commit-interval", true},
+    [O_OPTIMIZE] = {"optimize-interval", true},
     [O_TARGET] = {"target-file-size", true},
     [O_MAX_BODY] = {"max-body", true},
     [O_MAX_EVENT] = {"max-event", true},
@@ -86,7 +88,7 @@ static int parse_listen(const char *s, char *addr, size_t cap, int *port) {
 
 int vl_cmd_serve(int argc, char **argv) {
     const char *lake = NULL, *listen = "127.0.0.1:8080", *wal = NULL, *port_file = NULL;
-    vl_collector_opts co = {0};
+    vl_collector_opts co = {.optimize_interval_us = 300000000};
     int64_t conns = 0;
     vl_optparse op;
     vl_optparse_init(&op, CMD, argc, argv);
@@ -113,6 +115,10 @@ int vl_cmd_serve(int argc, char **argv) {
             rc = vl_parse_duration_us(val, &v, &err);
             if (rc == VL_OK && v < 1000) rc = vl_error_set(&err, VL_EINVAL, "'%s' is below 1ms", val);
             co.commit_interval_us = v;
+            break;
+        case O_OPTIMIZE:
+            rc = vl_parse_duration_us(val, &v, &err);
+            co.optimize_interval_us = v;
             break;
         case O_TARGET:
         case O_MAX_BODY:

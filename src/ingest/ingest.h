@@ -208,6 +208,7 @@ typedef struct vl_collector_opts {
     size_t max_backlog;         /* bytes waiting for the pipeline before 503 (0: 128 MiB) */
     size_t batch_rows;          /* bronze rows per data file and date (0: the sink's default) */
     uint64_t wal_segment_bytes; /* 0: 64 MiB */
+    int64_t optimize_interval_us; /* compact bronze's small files this often; 0: never */
 } vl_collector_opts;
 
 typedef struct vl_collector_reply {
@@ -220,6 +221,7 @@ typedef struct vl_collector_stats {
     int64_t requests, accepted, rejected, shed, too_large, bad_requests, bytes_in;
     int64_t commits, commit_failures, commit_us_last, committed_lsn, events_committed, dead_letters_committed;
     int64_t queued_bytes;
+    int64_t optimizes, files_compacted;
     vl_wal_stats wal;
 } vl_collector_stats;
 

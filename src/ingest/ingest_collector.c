@@ -18,11 +18,18 @@
  * from the WAL files (they are deleted only after a commit) and committed
  * again, with growing pauses, until it works or the collector closes.
  *
+ * Small files: commits every second make small files, so a maintenance
+ * thread compacts bronze every optimize_interval (vl_delta_optimize: one
+ * commit with dataChange=false per table, which blind appends never
+ * conflict with) once a partition holds enough small files.
+ *
  * Bounded memory: requests are refused with 503 while the bytes waiting
  * for the pipeline (and for the WAL write) exceed max_backlog, so a slow
  * store sheds load instead of growing the queue.
  */
 #include "ingest.h"
+
+#include "delta/delta.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -50,12 +57,14 @@ struct vl_collector {
 
     /* WAL writer -> pipeline */
     pthread_mutex_t mu;
-    pthread_cond_t cv;
+    pthread_cond_t cv, maint_cv;
     chunk *head, *tail;
     size_t queued_bytes;
     bool stop;
     pthread_t thread;
     bool thread_started;
+    pthread_t maint;
+    bool maint_started;
 
     /* pipeline state (its thread only) */
     vl_decoder dec;
@@ -71,6 +80,7 @@ struct vl_collector {
     vl_error final_err;
 
     _Atomic int64_t n_requests, n_accepted, n_rejected, n_shed, n_too_large, n_bad, bytes_in;
+    _Atomic int64_t n_optimizes, n_files_compacted;
     _Atomic int64_t n_commits, n_commit_failures, commit_us_last, committed_lsn, n_events, n_dead;
 };
 
@@ -300,6 +310,43 @@ static void *pipeline_main(void *arg) {
     return NULL;
 }
 
+/* Compacts small files of both bronze tables every optimize_interval. */
+static void *maint_main(void *arg) {
+    vl_collector *c = arg;
+    const char *tables[2] = {"bronze/events", "bronze/dead_letters"};
+    for (;;) {
+        pthread_mutex_lock(&c->mu);
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        int64_t ns = (int64_t)ts.tv_nsec + (c->o.optimize_interval_us % 1000000) * 1000;
+        ts.tv_sec += (time_t)(c->o.optimize_interval_us / 1000000 + ns / 1000000000);
+        ts.tv_nsec = (long)(ns % 1000000000);
+        while (!c->stop && pthread_cond_timedwait(&c->maint_cv, &c->mu, &ts) == 0) {
+        }
+        bool stop = c->stop;
+        pthread_mutex_unlock(&c->mu);
+        if (stop) break;
+        for (int i = 0; i < 2; i++) {
+            vl_delta_table *t = NULL;
+            vl_error err;
+            vl_delta_optimize_opts oo = {.target_size = c->o.target_file_bytes, .min_files = 8};
+            vl_delta_optimize_result res = {0};
+            int rc = vl_delta_table_open(c->lake, tables[i], &t, &err);
+            if (rc == VL_OK) rc = vl_delta_optimize(t, &oo, &res, &err);
+            vl_delta_table_close(t);
+            if (rc) {
+                VL_WARN("collector", "background optimize of %s: %s", tables[i], err.msg);
+            } else if (res.version >= 0) {
+                atomic_fetch_add(&c->n_optimizes, 1);
+                atomic_fetch_add(&c->n_files_compacted, (int64_t)res.files_removed);
+                VL_INFO("collector", "optimized %s: %zu small files into %zu (version %lld)", tables[i],
+                        res.files_removed, res.files_added, (long long)res.version);
+            }
+        }
+    }
+    return NULL;
+}
+
 static void deliver(void *ctx, vl_buf *data, int64_t last_lsn) {
     vl_collector *c = ctx;
     chunk *k = vl_calloc(1, sizeof(*k));
@@ -340,6 +387,7 @@ int vl_collector_open(vl_store *lake, const vl_collector_opts *o, vl_collector *
     if (!c->o.max_event) c->o.max_event = 1u << 20;
     pthread_mutex_init(&c->mu, NULL);
     pthread_cond_init(&c->cv, NULL);
+    pthread_cond_init(&c->maint_cv, NULL);
     vl_decoder_init(&c->dec);
     vl_arena_init(&c->scratch, 1 << 16);
     c->applied = c->done_events = c->done_dead = -1;
@@ -349,6 +397,7 @@ int vl_collector_open(vl_store *lake, const vl_collector_opts *o, vl_collector *
         snprintf(c->app_id, sizeof(c->app_id), "wal-%s", vl_wal_id(c->wal));
         rc = vl_bronze_open(lake, o->batch_rows, &c->bronze, err);
     }
+    if (rc == VL_OK) vl_bronze_set_file_bytes(c->bronze, (uint64_t)c->o.target_file_bytes);
     /* replay what the tables do not hold yet, and commit it before serving */
     int64_t last = rc == VL_OK ? vl_wal_last_lsn(c->wal) : -1;
     if (rc == VL_OK) rc = recover(c, last, err);
@@ -365,6 +414,12 @@ int vl_collector_open(vl_store *lake, const vl_collector_opts *o, vl_collector *
             rc = vl_error_set(err, VL_EIO, "cannot start the collector's pipeline thread");
         else
             c->thread_started = true;
+    }
+    if (rc == VL_OK && c->o.optimize_interval_us > 0) {
+        if (pthread_create(&c->maint, NULL, maint_main, c) != 0)
+            rc = vl_error_set(err, VL_EIO, "cannot start the collector's maintenance thread");
+        else
+            c->maint_started = true;
     }
     if (rc) {
         vl_error ignore;
@@ -384,7 +439,9 @@ int vl_collector_close(vl_collector *c, vl_error *err) {
     pthread_mutex_lock(&c->mu);
     c->stop = true;
     pthread_cond_signal(&c->cv);
+    pthread_cond_signal(&c->maint_cv);
     pthread_mutex_unlock(&c->mu);
+    if (c->maint_started) pthread_join(c->maint, NULL);
     if (c->thread_started) pthread_join(c->thread, NULL);
     int rc = c->final_rc;
     if (rc && err) *err = c->final_err;
@@ -399,6 +456,7 @@ int vl_collector_close(vl_collector *c, vl_error *err) {
     vl_decoder_free(&c->dec);
     pthread_mutex_destroy(&c->mu);
     pthread_cond_destroy(&c->cv);
+    pthread_cond_destroy(&c->maint_cv);
     vl_free(c);
     return rc;
 }
@@ -420,6 +478,8 @@ void vl_collector_get_stats(vl_collector *c, vl_collector_stats *st) {
     st->committed_lsn = atomic_load(&c->committed_lsn);
     st->events_committed = atomic_load(&c->n_events);
     st->dead_letters_committed = atomic_load(&c->n_dead);
+    st->optimizes = atomic_load(&c->n_optimizes);
+    st->files_compacted = atomic_load(&c->n_files_compacted);
     pthread_mutex_lock(&c->mu);
     st->queued_bytes = (int64_t)c->queued_bytes;
     pthread_mutex_unlock(&c->mu);

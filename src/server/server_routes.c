@@ -70,6 +70,10 @@ static void metrics(vl_server *s, vl_http_resp *resp) {
            (double)st.events_committed);
     metric(b, "vidlake_bronze_dead_letters_committed_total", "counter",
            "Records committed to bronze/dead_letters.", (double)st.dead_letters_committed);
+    metric(b, "vidlake_bronze_optimizes_total", "counter", "Background compactions of bronze committed.",
+           (double)st.optimizes);
+    metric(b, "vidlake_bronze_files_compacted_total", "counter", "Small bronze files replaced by compaction.",
+           (double)st.files_compacted);
     metric(b, "vidlake_pipeline_queue_bytes", "gauge", "Durable WAL bytes waiting for the pipeline.",
            (double)st.queued_bytes);
     metric(b, "vidlake_wal_committed_lsn", "gauge", "Highest WAL LSN committed to bronze.", (double)st.committed_lsn);
