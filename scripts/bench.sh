@@ -92,3 +92,24 @@ echo "== file -> bronze: $iev generated events (0.5% invalid); vidlake ingest an
 node bench/duckdb_ingest.mjs "$tmp/ingest.ndjson" "$tmp/duck_ingest.parquet" 2 | tee -a "$tmp/ing.txt"
 awk '$1 == "ingest:" { for (i = 1; i <= NF; i++) if ($i == "s,") v = $(i - 1) } $1 == "ingest" && $2 == "duckdb" { d = $3 }
      END { if (v && d) printf "summary: file -> bronze  vidlake %.2f s, DuckDB %.2f s: vidlake %.2fx as fast\n", v, d, d / v }' "$tmp/ing.txt"
+
+hev=${VIDLAKE_BENCH_HTTP_EVENTS:-1000000}
+echo
+echo "== HTTP -> bronze: $hev generated events POSTed by a separate load process (vidlake generate --to http://,"
+echo "   4 connections, gzip, batches of 5000) to vidlake serve; the load process shares the machine's 2 cores"
+rm -rf "$tmp/hlake"
+"$V" serve --lake "$tmp/hlake" --listen 127.0.0.1:0 --port-file "$tmp/hport" 2>"$tmp/serve.log" &
+spid=$!
+for _ in $(seq 1 200); do [ -s "$tmp/hport" ] && break; sleep 0.05; done
+hs=$(date +%s%N)
+"$V" generate --events "$hev" --seed 5 --invalid-fraction 0.005 --to "http://127.0.0.1:$(cat "$tmp/hport")"
+ha=$(date +%s%N)
+hwm=$(awk '/^VmHWM/ { print $2 }' /proc/$spid/status)
+kill -TERM $spid; wait $spid
+he=$(date +%s%N)
+hbytes=$("$V" generate --events "$hev" --seed 5 --invalid-fraction 0.005 | wc -c)
+committed=$("$V" table scan "$tmp/hlake/bronze/events" --columns event_type | wc -l)
+awk -v n="$hev" -v b="$hbytes" -v s="$hs" -v a="$ha" -v e="$he" -v r="$hwm" -v c="$committed" 'BEGIN {
+  printf "http   acknowledged (durable in the WAL)  %.2f s  %.0f events/s  %.0f MB/s\n", (a - s) / 1e9, n / ((a - s) / 1e9), b / 1e6 / ((a - s) / 1e9)
+  printf "http   committed to bronze (%d events)   %.2f s  %.0f events/s; serve peak RSS %.0f MiB\n", c, (e - s) / 1e9, n / ((e - s) / 1e9), r / 1024
+}'

@@ -142,6 +142,9 @@ typedef struct vl_wal_stats {
 /** @brief Parses the record at buf[0..n): 1 and *rec set, 0 when n holds
  *  only part of one, -1 when it is damaged (bad length or CRC). */
 int vl_wal_rec_next(const char *buf, size_t n, vl_wal_rec *rec);
+/** @brief The same without the CRC check, for records this process just
+ *  wrote and holds in memory (the chunks the deliver callback gets). */
+int vl_wal_rec_next_unchecked(const char *buf, size_t n, vl_wal_rec *rec);
 
 /** @brief Opens (creating) the log in dir: takes its lock, reads or makes
  *  its id, checks every segment and cuts a torn record off the newest.
@@ -238,6 +241,12 @@ int vl_collector_post(vl_collector *c, const char *body, size_t n, const char *e
  *  commit error (the WAL keeps the events for the next start). */
 int vl_collector_close(vl_collector *c, vl_error *err);
 const char *vl_collector_app_id(const vl_collector *c);
+/** @brief Splits a JSON array (the text starts with '[' after whitespace)
+ *  into NDJSON lines, one element per line, by tracking strings and
+ *  nesting (elements are not parsed: validation comes later). Whitespace
+ *  newlines inside an element become spaces. @return VL_OK, VL_EINVAL
+ *  naming the byte where the array is malformed, VL_ENOMEM. */
+int vl_json_array_to_ndjson(const char *p, size_t n, vl_buf *out, vl_error *err) VL_MUST_CHECK;
 void vl_collector_get_stats(vl_collector *c, vl_collector_stats *st);
 
 /* ========================================================== Kafka */

@@ -235,7 +235,7 @@ static int apply_chunk(vl_collector *c, chunk *k, vl_error *err) {
     size_t off = 0;
     vl_wal_rec r;
     int rc = VL_OK;
-    while (rc == VL_OK && vl_wal_rec_next(k->data.p + off, k->data.n - off, &r) == 1) {
+    while (rc == VL_OK && vl_wal_rec_next_unchecked(k->data.p + off, k->data.n - off, &r) == 1) {
         off += r.size;
         if (r.lsn <= c->applied) continue; /* replayed already */
         rc = apply_record(c, &r, err);
@@ -541,7 +541,7 @@ static int gunzip(const char *in, size_t n, size_t limit, vl_buf *out, bool *too
  * become spaces (a raw newline inside a string is invalid JSON anyway and
  * stays, failing that event's validation). Returns VL_EINVAL naming the
  * byte where the array is malformed. */
-static int array_to_ndjson(const char *p, size_t n, vl_buf *out, vl_error *err) {
+int vl_json_array_to_ndjson(const char *p, size_t n, vl_buf *out, vl_error *err) {
     size_t i = 0;
     while (i < n && (p[i] == ' ' || p[i] == '\t' || p[i] == '\r' || p[i] == '\n')) i++;
     i++; /* '[' */
@@ -671,7 +671,7 @@ int vl_collector_post(vl_collector *c, const char *body, size_t n, const char *e
     size_t i0 = 0;
     while (i0 < len && (p[i0] == ' ' || p[i0] == '\t' || p[i0] == '\r' || p[i0] == '\n')) i0++;
     if (i0 < len && p[i0] == '[') {
-        if (array_to_ndjson(p, len, &nd, &err) != VL_OK) {
+        if (vl_json_array_to_ndjson(p, len, &nd, &err) != VL_OK) {
             snprintf(msg, sizeof(msg), "%.390s", err.msg);
             status = err.code == VL_ENOMEM ? 503 : 400;
             goto fail;

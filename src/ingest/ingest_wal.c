@@ -90,14 +90,13 @@ static uint32_t get32(const uint8_t *p) {
 }
 static uint64_t get64(const uint8_t *p) { return (uint64_t)get32(p) | (uint64_t)get32(p + 4) << 32; }
 
-int vl_wal_rec_next(const char *buf, size_t n, vl_wal_rec *rec) {
+static int rec_next(const char *buf, size_t n, bool verify, vl_wal_rec *rec) {
     const uint8_t *p = (const uint8_t *)buf;
     if (n < VL_WAL_HEADER) return 0;
     uint32_t len = get32(p + 4);
     if (len < 2 || len > VL_WAL_MAX_RECORD) return -1;
     if (n - VL_WAL_HEADER < len) return 0;
-    uint32_t crc = (uint32_t)crc32_z(0, p + 4, (size_t)len + VL_WAL_HEADER - 4);
-    if (crc != get32(p)) return -1;
+    if (verify && (uint32_t)crc32_z(0, p + 4, (size_t)len + VL_WAL_HEADER - 4) != get32(p)) return -1;
     uint64_t lsn = get64(p + 8);
     rec->time_us = (int64_t)get64(p + 16);
     const uint8_t *body = p + VL_WAL_HEADER;
@@ -111,6 +110,9 @@ int vl_wal_rec_next(const char *buf, size_t n, vl_wal_rec *rec) {
     rec->size = VL_WAL_HEADER + (size_t)len;
     return 1;
 }
+
+int vl_wal_rec_next(const char *buf, size_t n, vl_wal_rec *rec) { return rec_next(buf, n, true, rec); }
+int vl_wal_rec_next_unchecked(const char *buf, size_t n, vl_wal_rec *rec) { return rec_next(buf, n, false, rec); }
 
 /* ------------------------------------------------------------ directory */
 
