@@ -400,7 +400,7 @@ static int open_segment(vl_wal *w, int64_t first, char *msg, size_t msg_n) {
     seg_path(w, first, path, sizeof(path));
     int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
     if (fd < 0 || fsync_dir(w->dir) != 0) {
-        snprintf(msg, msg_n, "cannot create the WAL segment %s: %s", path, strerror(errno));
+        snprintf(msg, msg_n, "cannot create the WAL segment %.200s: %s", path, strerror(errno));
         if (fd >= 0) close(fd);
         return -1;
     }
