@@ -27,7 +27,7 @@ static void split(const char *p, size_t n) {
     bool valid = vl_json_parse(p, n, &a, &dom, NULL) == VL_OK && vl_json_kind(dom) == VL_JSON_ARRAY;
     if (rc == VL_OK) {
         size_t lines = 0;
-        const char *q = out.p, *end = out.p + out.n;
+        const char *q = out.p ? out.p : "", *end = q + out.n;
         while (q < end) {
             const char *nl = memchr(q, '\n', (size_t)(end - q));
             FUZZ_ASSERT(nl != NULL); /* every line ends with '\n' */

@@ -550,6 +550,10 @@ int vl_json_w_value(vl_json_w *w, const vl_json *v);
 /** @return VL_OK if exactly one complete value was written without error,
  *  otherwise the sticky error (with a message) or VL_EINVAL (unbalanced). */
 int vl_json_w_finish(vl_json_w *w, vl_error *err) VL_MUST_CHECK;
+/** @brief Replaces out's content with the error document {"error":msg}
+ *  and a newline (what HTTP error replies carry); empties out when out of
+ *  memory. */
+void vl_json_error_doc(vl_buf *out, const char *msg);
 
 /* ================================================================ end JSON */
 

@@ -972,3 +972,15 @@ int vl_json_w_finish(vl_json_w *w, vl_error *err) {
                             w->depth ? "an array or object is still open" : "nothing was written");
     return VL_OK;
 }
+
+void vl_json_error_doc(vl_buf *out, const char *msg) {
+    vl_buf_clear(out);
+    vl_json_w w;
+    vl_json_w_init(&w, out, 0);
+    vl_json_w_begin_obj(&w);
+    vl_json_w_key(&w, "error");
+    vl_json_w_cstr(&w, msg);
+    vl_json_w_end_obj(&w);
+    vl_error e;
+    if (vl_json_w_finish(&w, &e) != VL_OK || vl_buf_putc(out, '\n')) vl_buf_clear(out);
+}

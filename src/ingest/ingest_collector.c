@@ -599,18 +599,6 @@ int vl_json_array_to_ndjson(const char *p, size_t n, vl_buf *out, vl_error *err)
                         in_str ? "inside a string" : "missing ']'");
 }
 
-static void respond_error(vl_buf *resp, const char *msg) {
-    vl_buf_clear(resp);
-    vl_json_w w;
-    vl_json_w_init(&w, resp, 0);
-    vl_json_w_begin_obj(&w);
-    vl_json_w_key(&w, "error");
-    vl_json_w_cstr(&w, msg);
-    vl_json_w_end_obj(&w);
-    vl_error e;
-    if (vl_json_w_finish(&w, &e) != VL_OK || vl_buf_putc(resp, '\n')) vl_buf_clear(resp);
-}
-
 int vl_collector_post(vl_collector *c, const char *body, size_t n, const char *encoding, const char *source,
                       vl_collector_reply *reply) {
     vl_buf *resp = &reply->body;
@@ -631,7 +619,7 @@ int vl_collector_post(vl_collector *c, const char *body, size_t n, const char *e
         snprintf(msg, sizeof(msg), stopping ? "the collector is shutting down"
                                             : "the pipeline is behind (%zu bytes waiting); retry later",
                  backlog);
-        respond_error(resp, msg);
+        vl_json_error_doc(resp, msg);
         return VL_OK;
     }
     vl_buf plain, nd;
@@ -766,7 +754,7 @@ int vl_collector_post(vl_collector *c, const char *body, size_t n, const char *e
         vl_json_w_end_arr(&w);
     }
     vl_json_w_end_obj(&w);
-    if (vl_json_w_finish(&w, &err) != VL_OK || vl_buf_putc(resp, '\n')) respond_error(resp, "out of memory");
+    if (vl_json_w_finish(&w, &err) != VL_OK || vl_buf_putc(resp, '\n')) vl_json_error_doc(resp, "out of memory");
     reply->status = 200;
     vl_buf_free(&plain);
     vl_buf_free(&nd);
@@ -776,7 +764,7 @@ fail:
     else if (status == 503) atomic_fetch_add(&c->n_shed, 1);
     else atomic_fetch_add(&c->n_bad, 1);
     reply->status = status;
-    respond_error(resp, msg);
+    vl_json_error_doc(resp, msg);
     vl_buf_free(&plain);
     vl_buf_free(&nd);
     return VL_OK;

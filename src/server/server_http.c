@@ -75,23 +75,9 @@ static enum MHD_Result send_resp(struct MHD_Connection *conn, vl_http_resp *resp
     return ok;
 }
 
-static void json_error(vl_http_resp *resp, int status, const char *fmt, ...) VL_PRINTF(3, 4);
-static void json_error(vl_http_resp *resp, int status, const char *fmt, ...) {
-    char msg[512];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
-    va_end(ap);
+static void json_error(vl_http_resp *resp, int status, const char *msg) {
     resp->status = status;
-    vl_buf_clear(&resp->body);
-    vl_json_w w;
-    vl_json_w_init(&w, &resp->body, 0);
-    vl_json_w_begin_obj(&w);
-    vl_json_w_key(&w, "error");
-    vl_json_w_cstr(&w, msg);
-    vl_json_w_end_obj(&w);
-    vl_error e;
-    if (vl_json_w_finish(&w, &e) != VL_OK || vl_buf_putc(&resp->body, '\n')) vl_buf_clear(&resp->body);
+    vl_json_error_doc(&resp->body, msg);
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
@@ -126,7 +112,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
             if (!errno && *end == 0 && v > s->max_body) {
                 vl_http_resp resp = {0};
                 vl_buf_init(&resp.body);
-                json_error(&resp, 413, "the body is %llu bytes, over the limit of %zu", v, s->max_body);
+                char msg[160];
+                snprintf(msg, sizeof(msg), "the body is %llu bytes, over the limit of %zu", v, s->max_body);
+                json_error(&resp, 413, msg);
                 atomic_fetch_add(&s->too_large, 1);
                 enum MHD_Result ok = send_resp(conn, &resp);
                 vl_buf_free(&resp.body);
@@ -158,7 +146,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     vl_http_resp resp = {0};
     vl_buf_init(&resp.body);
     if (r->too_large) {
-        json_error(&resp, 413, "the body is over the limit of %zu bytes", s->max_body);
+        char msg[160];
+        snprintf(msg, sizeof(msg), "the body is over the limit of %zu bytes", s->max_body);
+        json_error(&resp, 413, msg);
         atomic_fetch_add(&s->too_large, 1);
     } else {
         resp.status = 500;
