@@ -170,6 +170,9 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     *con_cls = NULL;
 }
 
+/* libmicrohttpd's messages: its format, its arguments */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
 static void on_log(void *cls, const char *fmt, va_list ap) {
     (void)cls;
     char msg[512];
@@ -178,6 +181,7 @@ static void on_log(void *cls, const char *fmt, va_list ap) {
     while (n && (msg[n - 1] == '\n' || msg[n - 1] == '\r')) msg[--n] = 0;
     VL_DEBUG("http", "%s", msg);
 }
+#pragma GCC diagnostic pop
 
 int vl_http_start(const vl_http_opts *o, vl_http_handler h, void *ctx, vl_http **out, vl_error *err) {
     *out = NULL;
