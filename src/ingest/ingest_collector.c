@@ -463,6 +463,20 @@ int vl_collector_close(vl_collector *c, vl_error *err) {
 
 const char *vl_collector_app_id(const vl_collector *c) { return c->app_id; }
 
+bool vl_collector_ready(vl_collector *c, char *why, size_t n) {
+    pthread_mutex_lock(&c->mu);
+    size_t backlog = c->queued_bytes;
+    bool stopping = c->stop;
+    pthread_mutex_unlock(&c->mu);
+    backlog += vl_wal_buffered(c->wal);
+    char wal_why[256];
+    if (stopping) snprintf(why, n, "shutting down");
+    else if (vl_wal_failed(c->wal, wal_why, sizeof(wal_why))) snprintf(why, n, "the WAL failed: %.200s", wal_why);
+    else if (backlog > c->o.max_backlog) snprintf(why, n, "the pipeline is behind (%zu bytes waiting)", backlog);
+    else return true;
+    return false;
+}
+
 void vl_collector_get_stats(vl_collector *c, vl_collector_stats *st) {
     memset(st, 0, sizeof(*st));
     st->requests = atomic_load(&c->n_requests);

@@ -568,6 +568,14 @@ int vl_wal_wait(vl_wal *w, int64_t lsn, vl_error *err) {
     return rc;
 }
 
+bool vl_wal_failed(vl_wal *w, char *why, size_t n) {
+    pthread_mutex_lock(&w->mu);
+    bool f = w->failed;
+    if (f && why && n) snprintf(why, n, "%s", w->fail_msg);
+    pthread_mutex_unlock(&w->mu);
+    return f;
+}
+
 size_t vl_wal_buffered(vl_wal *w) {
     pthread_mutex_lock(&w->mu);
     size_t n = w->open_buf.n + w->writing;

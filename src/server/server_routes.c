@@ -118,8 +118,16 @@ static void handle(void *ctx, const vl_http_req *req, vl_http_resp *resp) {
             text(resp, 405, "application/json", "{\"error\":\"use GET for %s\"}\n", path);
             return;
         }
-        if (strcmp(path, "/metrics") == 0) metrics(s, resp);
-        else text(resp, 200, "application/json", "{\"status\":\"ok\"}\n");
+        char why[300];
+        if (strcmp(path, "/metrics") == 0) {
+            metrics(s, resp);
+        } else if (strcmp(path, "/readyz") == 0 && s->collector && !vl_collector_ready(s->collector, why, sizeof(why))) {
+            resp->status = 503;
+            resp->retry_after = 1;
+            vl_json_error_doc(&resp->body, why);
+        } else {
+            text(resp, 200, "application/json", "{\"status\":\"ok\"}\n");
+        }
         return;
     }
     text(resp, 404, "application/json", "{\"error\":\"no such path\"}\n");

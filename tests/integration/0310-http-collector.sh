@@ -35,6 +35,7 @@ post() { curl -s -o "$WORK/resp" -w '%{http_code}' "$@"; }
 start_serve "$L"
 check "serve writes its port file" test -s "$WORK/port"
 check_eq "GET /healthz" "$(post "$URL/healthz")" 200
+check_eq "GET /readyz" "$(post "$URL/readyz")" 200
 check_eq "generate --to http:// exits 0" "$(run_status "$V" generate --events 20000 --seed 21 --invalid-fraction 0.02 \
   --duplicate-fraction 0.03 --to "$URL")" 0
 stop_serve

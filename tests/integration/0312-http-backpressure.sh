@@ -20,7 +20,8 @@ for _ in $(seq 1 400); do [ -s "$WORK/port" ] && break; sleep 0.025; done
 URL="http://127.0.0.1:$(cat "$WORK/port")"
 
 # the queue, sampled while 4 clients post 50 batches each, as fast as they can
-( while :; do curl -s "$URL/metrics" | awk '/^vidlake_pipeline_queue_bytes /{print $2}'; sleep 0.05; done ) \
+( while :; do curl -s "$URL/metrics" | awk '/^vidlake_pipeline_queue_bytes /{print $2}'
+           curl -s -o /dev/null -w '%{http_code}\n' "$URL/readyz" >> "$WORK/ready"; sleep 0.05; done ) \
   > "$WORK/queue" 2>/dev/null &
 SAMPLER=$!
 for c in 0 1 2 3; do
@@ -38,6 +39,8 @@ n503=$(grep -c '^503 ' "$WORK/codes"); n200=$(grep -c '^200 ' "$WORK/codes")
 check "the collector shed load with 503 ($n503 of $(wc -l < "$WORK/codes") requests)" test "$n503" -gt 0
 check_eq "every answer was 200 or 503" "$((n200 + n503))" "$(wc -l < "$WORK/codes")"
 check "a 503 carries Retry-After" grep -qi '^Retry-After: [0-9]' "$WORK/h503"
+check "/readyz said 503 while the pipeline was behind" grep -q '^503$' "$WORK/ready"
+check_eq "and 200 once it caught up" "$(sleep 2; curl -s -o /dev/null -w '%{http_code}' "$URL/readyz")" 200
 max=$(sort -n "$WORK/queue" | tail -1)
 check "the queue stayed within --max-backlog plus one request (max ${max:-?} bytes)" \
   test "${max:-0}" -le $((512 * 1024 + biggest))
