@@ -176,6 +176,9 @@ int vl_wal_append(vl_wal *w, const char *source, int64_t time_us, const char *da
 /** @brief Waits until lsn is fsync'd. @return VL_OK or VL_EIO (the write
  *  failed: the record is not durable). */
 int vl_wal_wait(vl_wal *w, int64_t lsn, vl_error *err) VL_MUST_CHECK;
+/** @brief True once a write or fsync failed (the log refuses appends from
+ *  then on); why receives the message. */
+bool vl_wal_failed(vl_wal *w, char *why, size_t n);
 /** @brief Bytes appended and not yet durable. */
 size_t vl_wal_buffered(vl_wal *w);
 
@@ -241,6 +244,10 @@ int vl_collector_post(vl_collector *c, const char *body, size_t n, const char *e
  *  commit error (the WAL keeps the events for the next start). */
 int vl_collector_close(vl_collector *c, vl_error *err);
 const char *vl_collector_app_id(const vl_collector *c);
+/** @brief Whether a POST would be taken now: false while shutting down,
+ *  after the WAL failed, or while the backlog is over max_backlog (why says
+ *  which). */
+bool vl_collector_ready(vl_collector *c, char *why, size_t n);
 /** @brief Splits a JSON array (the text starts with '[' after whitespace)
  *  into NDJSON lines, one element per line, by tracking strings and
  *  nesting (elements are not parsed: validation comes later). Whitespace
@@ -275,8 +282,9 @@ void vl_collector_get_stats(vl_collector *c, vl_collector_stats *st);
  */
 
 /**
- * @brief Splits "kafka://BROKERS/TOPIC" (BROKERS: host:port[,host:port...];
- * TOPIC: 1 to 249 of [A-Za-z0-9._-]) into two new strings.
+ * @brief Splits "kafka://BROKERS/TOPIC" (BROKERS: host:port[,host:port...],
+ * the port 9092 when left out; TOPIC: 1 to 249 of [A-Za-z0-9._-]) into two
+ * new strings.
  * @param brokers, topic receive strings the caller frees with vl_free.
  * @return VL_OK; VL_EINVAL naming what is wrong with url; VL_ENOMEM.
  */
