@@ -16,6 +16,7 @@ struct vl_event_batch {
     void *vals[VL_F_COUNT];    /* int32_t, int64_t, double, uint8_t or vl_sv */
     size_t n_vals[VL_F_COUNT];
     vl_arena strings;
+    const char *borrow_lo, *borrow_hi; /* strings in here are kept as views */
 };
 
 /* The Parquet physical type and value width of a field. */
@@ -95,6 +96,11 @@ void vl_event_batch_destroy(vl_event_batch *b) {
 }
 
 size_t vl_event_batch_rows(const vl_event_batch *b) { return b->rows; }
+
+void vl_event_batch_borrow(vl_event_batch *b, const char *lo, const char *hi) {
+    b->borrow_lo = lo;
+    b->borrow_hi = lo ? hi : NULL;
+}
 bool vl_event_batch_full(const vl_event_batch *b) { return b->rows >= b->cap; }
 
 void vl_event_batch_clear(vl_event_batch *b) {
@@ -136,6 +142,10 @@ int vl_event_batch_add(vl_event_batch *b, const vl_event *ev, vl_error *err) {
             break;
         }
         default: {
+            if (v->s.p >= b->borrow_lo && v->s.p + v->s.n <= b->borrow_hi && v->s.n) {
+                ((vl_sv *)b->vals[f])[k] = v->s; /* the caller keeps these bytes */
+                break;
+            }
             char *copy = v->s.n ? vl_arena_memdup(&b->strings, v->s.p, v->s.n) : NULL;
             if (v->s.n && !copy) {
                 undo(b, added);

@@ -84,6 +84,7 @@ struct vl_bronze {
     vl_buf dl_at, dl_day, dl_src, dl_reason, dl_line, dl_line_def, dl_off, dl_off_def, dl_raw;
     size_t dl_rows;
     int64_t pending_events;
+    const char *borrow_lo, *borrow_hi;
     writer w;
 };
 
@@ -211,6 +212,7 @@ static int writer_submit(vl_bronze *b, date_batch *d, vl_error *err) {
             pthread_mutex_unlock(&W->mu);
         }
     }
+    vl_event_batch_borrow(fresh, b->borrow_lo, b->borrow_hi);
     d->b = fresh;
     return VL_OK;
 }
@@ -353,6 +355,12 @@ static int flush_batch(vl_bronze *b, date_batch *d, vl_error *err) {
     return VL_OK;
 }
 
+void vl_bronze_borrow(vl_bronze *b, const char *lo, const char *hi) {
+    b->borrow_lo = lo;
+    b->borrow_hi = hi;
+    for (size_t i = 0; i < b->n_batches; i++) vl_event_batch_borrow(b->batches[i].b, lo, hi);
+}
+
 int vl_bronze_add_event(vl_bronze *b, vl_event *ev, int64_t ingest_us, vl_error *err) {
     int64_t day = vl_ts_day(ev->v[VL_F_EVENT_TIME].i);
     vl_event_set_i(ev, VL_F_INGEST_TIME, ingest_us);
@@ -367,6 +375,7 @@ int vl_bronze_add_event(vl_bronze *b, vl_event *ev, int64_t ingest_us, vl_error 
         d = &b->batches[b->n_batches];
         d->day = (int32_t)day;
         VL_RETURN_IF_ERR(vl_event_batch_create(b->batch_rows, &d->b, err));
+        vl_event_batch_borrow(d->b, b->borrow_lo, b->borrow_hi);
         b->n_batches++;
     }
     VL_RETURN_IF_ERR(vl_event_batch_add(d->b, ev, err));

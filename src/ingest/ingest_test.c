@@ -98,6 +98,41 @@ static void t_batch_round_trip(vl_test *t) {
     vl_sim_destroy(sim);
 }
 
+/* Borrowed input: strings inside the borrowed range stay views of it,
+ * others (escaped strings decoded into scratch) are copied. */
+static void t_batch_borrow(vl_test *t) {
+    const char *line =
+        "{\"event_id\":\"e-1\",\"event_type\":\"play\",\"event_time\":\"2024-05-01T00:00:00Z\","
+        "\"user_id\":\"u\\u0031\",\"session_id\":\"s-1\",\"device_id\":\"d-1\",\"view_id\":\"v-1\","
+        "\"content_id\":\"c-1\",\"device_type\":\"tv\",\"os\":\"tvos\",\"app_version\":\"1.0\",\"country\":\"US\","
+        "\"cdn\":\"akamai\",\"subscription_tier\":\"free\",\"content_type\":\"movie\",\"position_ms\":0}";
+    vl_decoder dec;
+    vl_decoder_init(&dec);
+    vl_arena scratch;
+    vl_arena_init(&scratch, 0);
+    vl_event ev;
+    vl_reject rj;
+    vl_error err;
+    vl_event_batch *b = NULL;
+    int drc = vl_decoder_decode(&dec, line, strlen(line), &ev, &scratch, &rj);
+    CHECKF(t, drc == VL_OK, "%s", rj.detail);
+    REQUIRE(t, drc == VL_OK && vl_event_batch_create(4, &b, &err) == VL_OK);
+    vl_event_batch_borrow(b, line, line + strlen(line));
+    CHECK(t, vl_event_batch_add(b, &ev, &err) == VL_OK);
+    vl_event_batch_borrow(b, NULL, NULL);
+    CHECK(t, vl_event_batch_add(b, &ev, &err) == VL_OK);
+    vl_pq_column cols[VL_F_COUNT];
+    vl_event_batch_columns(b, cols);
+    const vl_sv *id = cols[VL_F_EVENT_ID].v.bin, *user = cols[VL_F_USER_ID].v.bin;
+    CHECK(t, id[0].p >= line && id[0].p < line + strlen(line)); /* a view */
+    CHECK(t, id[1].p < line || id[1].p >= line + strlen(line)); /* a copy */
+    CHECK(t, vl_sv_eq(id[0], id[1]) && vl_sv_eq_cstr(id[0], "e-1"));
+    CHECK(t, vl_sv_eq_cstr(user[0], "u1") && (user[0].p < line || user[0].p >= line + strlen(line)));
+    vl_event_batch_destroy(b);
+    vl_arena_destroy(&scratch);
+    vl_decoder_free(&dec);
+}
+
 static void t_batch_limits(vl_test *t) {
     vl_event_batch *b;
     vl_error err;
@@ -130,5 +165,6 @@ static void t_batch_limits(vl_test *t) {
 static const vl_test_case cases[] = {
     {"simulated events go through a column batch into Parquet and back unchanged", t_batch_round_trip},
     {"the batch refuses events without required fields and past its capacity", t_batch_limits},
+    {"strings inside a borrowed input range are kept as views, others copied", t_batch_borrow},
 };
 VL_TEST_MAIN(cases)
