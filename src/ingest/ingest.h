@@ -36,6 +36,10 @@ void vl_event_batch_destroy(vl_event_batch *b); /* accepts NULL */
 int vl_event_batch_add(vl_event_batch *b, const vl_event *ev, vl_error *err) VL_MUST_CHECK;
 size_t vl_event_batch_rows(const vl_event_batch *b);
 bool vl_event_batch_full(const vl_event_batch *b);
+/** @brief From now on, string values that lie inside [lo, hi) are stored as
+ *  views instead of copies: the caller keeps those bytes unchanged for as
+ *  long as the batch's rows are used (NULL: copy everything). */
+void vl_event_batch_borrow(vl_event_batch *b, const char *lo, const char *hi);
 /** @brief Empties the batch, keeping its memory. */
 void vl_event_batch_clear(vl_event_batch *b);
 /** @brief Fills cols[VL_F_COUNT] with views of the batch's columns, ready for
@@ -76,6 +80,9 @@ void vl_bronze_close(vl_bronze *b); /* accepts NULL; drops what is not committed
  *  files together are held under twice that (in memory until closed). */
 void vl_bronze_set_file_bytes(vl_bronze *b, uint64_t bytes);
 
+/** @brief Strings of events that lie inside [lo, hi) are not copied: the
+ *  caller keeps those bytes (a mapped input file) until the sink is closed. */
+void vl_bronze_borrow(vl_bronze *b, const char *lo, const char *hi);
 /** @brief Adds a validated event (sets its ingest_time and event_date). */
 int vl_bronze_add_event(vl_bronze *b, vl_event *ev, int64_t ingest_us, vl_error *err) VL_MUST_CHECK;
 /** @brief Adds a rejected record: its raw bytes, why, where it came from
