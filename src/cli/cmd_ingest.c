@@ -1,15 +1,18 @@
 /* vidlake - Apache-2.0 */
 /*
- * vidlake ingest --lake LAKE --from FILE|-: loads NDJSON events into the
- * lake's bronze tables (valid events into bronze/events, rejected lines
- * into bronze/dead_letters), committing every --commit-rows records and at
- * the end.
+ * vidlake ingest --lake LAKE --from FILE|-|kafka://BROKERS/TOPIC: loads
+ * NDJSON events into the lake's bronze tables (valid events into
+ * bronze/events, rejected records into bronze/dead_letters).
  *
  * A file is loaded exactly once: every commit records, in both tables, the
  * byte offset it reached under the appId "file:<absolute path>" (or the
  * --source-id given), and a later run of the same source starts from there
  * (each table skips what it already holds). Standard input resumes only
- * with --source-id.
+ * with --source-id. It commits every --commit-rows records and at the end.
+ *
+ * A Kafka topic is read as a member of consumer group --group, exactly once
+ * per partition through the same txn scheme (src/ingest/ingest_kafka.c),
+ * until SIGINT/SIGTERM, or with --until-end up to the end the topic had.
  */
 #include "cli.h"
 #include "ingest/ingest.h"
@@ -17,6 +20,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -24,20 +29,64 @@
 
 static const char usage_text[] =
     "usage: vidlake ingest --lake LAKE --from FILE|- [--source-id ID] [--commit-rows N] [--batch-rows N]\n"
+    "       vidlake ingest --lake LAKE --from kafka://BROKERS/TOPIC --group GROUP [-X KEY=VALUE]...\n"
+    "                      [--until-end] [--commit-interval DURATION] [--target-file-size BYTES]\n"
+    "                      [--app NAME] [--max-pending BYTES] [--batch-rows N]\n"
     "\n"
     "Loads NDJSON events into LAKE/bronze/events (partitioned by event_date) and the\n"
-    "lines that fail validation, with their reasons, into LAKE/bronze/dead_letters.\n"
-    "A commit happens every --commit-rows records (default 1000000) and at the end.\n"
-    "Loading the same file again (or the same --source-id) resumes where the last\n"
-    "commit stopped: nothing is loaded twice.\n";
+    "records that fail validation, with their reasons, into LAKE/bronze/dead_letters.\n"
+    "\n"
+    "From a file or - (standard input), one event per line: a commit happens every\n"
+    "--commit-rows records (default 1000000) and at the end. Loading the same file\n"
+    "again (or the same --source-id) resumes where the last commit stopped: nothing\n"
+    "is loaded twice.\n"
+    "\n"
+    "From Kafka (BROKERS is host:port[,host:port...]), one event per record, as a\n"
+    "member of consumer group GROUP: run several to share the partitions. Exactly\n"
+    "once: each commit records every partition's last offset in both tables (appId\n"
+    "<app>-<topic>-<partition>), and reading resumes from there; Kafka's committed\n"
+    "offsets follow, for lag tools. Runs until SIGINT/SIGTERM (commits what it read,\n"
+    "leaves the group, exits 0).\n"
+    "  --group GROUP              the consumer group (required)\n"
+    "  -X KEY=VALUE               a librdkafka consumer property (repeatable), e.g.\n"
+    "                             -X session.timeout.ms=10000\n"
+    "  --until-end                exit 0 once the partitions assigned are read up to\n"
+    "                             where they ended at start-up, and committed\n"
+    "  --commit-interval DURATION commit pending records at least this often (1s)\n"
+    "  --target-file-size BYTES   commit once this many record bytes are pending (128MiB)\n"
+    "  --app NAME                 the appId prefix (default: the group)\n"
+    "  --max-pending BYTES        when a commit must wait for partitions replaying a\n"
+    "                             partly committed range, pause the others past this\n"
+    "                             many pending bytes (default: twice --target-file-size)\n"
+    "See docs/ingest.md.\n";
 
-enum { O_LAKE, O_FROM, O_SOURCE_ID, O_COMMIT_ROWS, O_BATCH_ROWS };
+enum {
+    O_LAKE,
+    O_FROM,
+    O_SOURCE_ID,
+    O_COMMIT_ROWS,
+    O_BATCH_ROWS,
+    O_GROUP,
+    O_X,
+    O_UNTIL_END,
+    O_COMMIT_INTERVAL,
+    O_TARGET_SIZE,
+    O_APP,
+    O_MAX_PENDING,
+};
 static const vl_opt opts[] = {
     [O_LAKE] = {"lake", true},
     [O_FROM] = {"from", true},
     [O_SOURCE_ID] = {"source-id", true},
     [O_COMMIT_ROWS] = {"commit-rows", true},
     [O_BATCH_ROWS] = {"batch-rows", true},
+    [O_GROUP] = {"group", true},
+    [O_X] = {"X", true},
+    [O_UNTIL_END] = {"until-end", false},
+    [O_COMMIT_INTERVAL] = {"commit-interval", true},
+    [O_TARGET_SIZE] = {"target-file-size", true},
+    [O_APP] = {"app", true},
+    [O_MAX_PENDING] = {"max-pending", true},
     {NULL, false},
 };
 
@@ -71,9 +120,104 @@ static int commit(vl_bronze *b, const char *app_id, int64_t pos, int64_t *done_e
     return rc;
 }
 
+#define MAX_PROPS 64
+
+/* The options, parsed; which were given decides what applies. */
+typedef struct ingest_args {
+    const char *lake, *from, *source_id, *group, *app;
+    int64_t commit_rows, batch_rows, commit_interval_us, target_bytes, max_pending;
+    bool until_end;
+    const char *props[MAX_PROPS];
+    size_t n_props;
+    bool given[O_MAX_PENDING + 1];
+} ingest_args;
+
+static _Atomic bool stop_flag;
+
+static void on_signal(int sig) {
+    (void)sig;
+    /* a second signal: leave now (everything committed is safe; the rest
+     * is read again by the next run) */
+    if (atomic_exchange(&stop_flag, true)) _exit(130);
+}
+
+static int ingest_kafka(const ingest_args *a) {
+    if (a->given[O_SOURCE_ID] || a->given[O_COMMIT_ROWS]) {
+        vl_cli_err(CMD, "--%s applies to files; a Kafka source commits by --commit-interval and --target-file-size",
+                   a->given[O_SOURCE_ID] ? "source-id" : "commit-rows");
+        return 2;
+    }
+    if (!a->group) {
+        vl_cli_err(CMD, "--from %s needs --group GROUP (the Kafka consumer group)", a->from);
+        return 2;
+    }
+    vl_error err;
+    char *brokers = NULL, *topic = NULL;
+    if (vl_kafka_url_parse(a->from, &brokers, &topic, &err) != VL_OK) {
+        vl_cli_err(CMD, "--from %s", err.msg);
+        return 2;
+    }
+    vl_store *store = NULL;
+    if (vl_store_open(a->lake, &store, &err) != VL_OK) {
+        vl_cli_err(CMD, "%s: %s", a->lake, err.msg);
+        vl_free(brokers);
+        vl_free(topic);
+        return 2;
+    }
+    vl_kafka_ingest_opts o = {
+        .brokers = brokers,
+        .topic = topic,
+        .group = a->group,
+        .app = a->app,
+        .props = a->props,
+        .n_props = a->n_props,
+        .commit_interval_us = a->commit_interval_us,
+        .target_file_bytes = a->target_bytes,
+        .max_pending_bytes = a->max_pending,
+        .batch_rows = (size_t)a->batch_rows,
+        .until_end = a->until_end,
+        .stop = &stop_flag,
+    };
+    struct sigaction sa, old_int, old_term;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, &old_int);
+    sigaction(SIGTERM, &sa, &old_term);
+    vl_kafka_ingest_stats st;
+    int64_t t0 = vl_mono_us();
+    int rc = vl_kafka_ingest_run(store, &o, &st, &err);
+    double secs = (double)(vl_mono_us() - t0) / 1e6;
+    sigaction(SIGINT, &old_int, NULL);
+    sigaction(SIGTERM, &old_term, NULL);
+    if (rc != VL_OK) {
+        vl_cli_err(CMD, "%s", err.msg);
+    } else {
+        fprintf(stderr,
+                "ingest: %lld events into bronze/events, %lld into bronze/dead_letters (%lld commits), %.2f s, "
+                "%.0f events/s, %.0f MB/s%s\n",
+                (long long)st.events, (long long)st.dead_letters, (long long)st.commits, secs,
+                secs > 0 ? (double)(st.events + st.dead_letters) / secs : 0.0,
+                secs > 0 ? (double)st.record_bytes / 1e6 / secs : 0.0,
+                st.skipped ? " (some records were already committed)" : "");
+        fprintf(stderr,
+                "ingest: %s: %lld records read (%lld already in the tables), %lld dropped uncommitted to be read "
+                "again, %lld commits lost to another member, %lld assignments\n",
+                a->from, (long long)st.records, (long long)st.skipped, (long long)st.dropped, (long long)st.conflicts,
+                (long long)st.assignments);
+    }
+    vl_store_close(store);
+    vl_free(brokers);
+    vl_free(topic);
+    return rc == VL_OK ? 0 : 2;
+}
+
+static int ingest_file(const ingest_args *a);
+
 int vl_cmd_ingest(int argc, char **argv) {
-    const char *lake = NULL, *from = NULL, *source_id = NULL;
-    int64_t commit_rows = 1000000, batch_rows = 0;
+    ingest_args a;
+    memset(&a, 0, sizeof(a));
+    a.commit_rows = 1000000;
     vl_optparse op;
     vl_optparse_init(&op, CMD, argc, argv);
     const char *val;
@@ -89,22 +233,65 @@ int vl_cmd_ingest(int argc, char **argv) {
             vl_cli_err(CMD, "unexpected argument '%s' (use --from)", val);
             return 2;
         }
-        if (k == O_LAKE) lake = val;
-        else if (k == O_FROM) from = val;
-        else if (k == O_SOURCE_ID) source_id = val;
-        else if (vl_parse_count(val, k == O_COMMIT_ROWS ? &commit_rows : &batch_rows, &err) != VL_OK) {
+        a.given[k] = true;
+        int prc = VL_OK;
+        switch (k) {
+        case O_LAKE: a.lake = val; break;
+        case O_FROM: a.from = val; break;
+        case O_SOURCE_ID: a.source_id = val; break;
+        case O_GROUP: a.group = val; break;
+        case O_APP: a.app = val; break;
+        case O_UNTIL_END: a.until_end = true; break;
+        case O_COMMIT_ROWS: prc = vl_parse_count(val, &a.commit_rows, &err); break;
+        case O_BATCH_ROWS: prc = vl_parse_count(val, &a.batch_rows, &err); break;
+        case O_COMMIT_INTERVAL:
+            prc = vl_parse_duration_us(val, &a.commit_interval_us, &err);
+            if (prc == VL_OK && a.commit_interval_us < 1000)
+                prc = vl_error_set(&err, VL_EINVAL, "'%s' is shorter than 1ms", val);
+            break;
+        case O_TARGET_SIZE:
+        case O_MAX_PENDING:
+            prc = vl_parse_bytes(val, k == O_TARGET_SIZE ? &a.target_bytes : &a.max_pending, &err);
+            if (prc == VL_OK && (k == O_TARGET_SIZE ? a.target_bytes : a.max_pending) < 1)
+                prc = vl_error_set(&err, VL_EINVAL, "'%s' is not a positive size", val);
+            break;
+        case O_X:
+            if (!strchr(val, '=') || val[0] == '=') {
+                vl_cli_err(CMD, "-X %s: expected KEY=VALUE", val);
+                return 2;
+            }
+            if (a.n_props == MAX_PROPS) {
+                vl_cli_err(CMD, "-X: at most %d properties", MAX_PROPS);
+                return 2;
+            }
+            a.props[a.n_props++] = val;
+            break;
+        }
+        if (prc != VL_OK) {
             vl_cli_err(CMD, "--%s: %s", opts[k].name, err.msg);
             return 2;
         }
     }
-    if (!lake || !from) {
+    if (!a.lake || !a.from) {
         vl_cli_err(CMD, "--lake and --from are required (see vidlake ingest --help)");
         return 2;
     }
-    if (strncmp(from, "kafka://", 8) == 0) {
-        vl_cli_err(CMD, "Kafka sources are not built yet; use a file or -");
-        return 2;
-    }
+    if (strncmp(a.from, "kafka://", 8) == 0) return ingest_kafka(&a);
+    static const int kafka_only[] = {O_GROUP, O_X, O_UNTIL_END, O_COMMIT_INTERVAL, O_TARGET_SIZE, O_APP, O_MAX_PENDING};
+    for (size_t i = 0; i < sizeof(kafka_only) / sizeof(kafka_only[0]); i++)
+        if (a.given[kafka_only[i]]) {
+            vl_cli_err(CMD, "%s%s applies to kafka:// sources only", kafka_only[i] == O_X ? "-" : "--",
+                       opts[kafka_only[i]].name);
+            return 2;
+        }
+    return ingest_file(&a);
+}
+
+/* --from FILE or -. */
+static int ingest_file(const ingest_args *a) {
+    const char *lake = a->lake, *from = a->from, *source_id = a->source_id;
+    int64_t commit_rows = a->commit_rows, batch_rows = a->batch_rows;
+    vl_error err;
     if (commit_rows < 1) commit_rows = 1;
     bool is_stdin = strcmp(from, "-") == 0;
     char app[PATH_MAX + 16];

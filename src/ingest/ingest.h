@@ -285,7 +285,9 @@ void vl_collector_get_stats(vl_collector *c, vl_collector_stats *st);
  * Commits happen every commit interval while data is pending, when the
  * pending records reach the target size, when the topic goes quiet, before
  * partitions are given up (rebalance) and at the end. Memory is bounded:
- * past max_pending_bytes the member pauses its partitions until a commit.
+ * when a commit has to wait (a partition replays a range one table already
+ * holds) and max_pending_bytes is passed, the other partitions are paused
+ * until the commit.
  */
 
 /**
@@ -312,7 +314,8 @@ typedef struct vl_kafka_ingest_opts {
     size_t n_props;
     int64_t commit_interval_us;   /* commit pending data at least this often; 0: 1 s */
     int64_t target_file_bytes;    /* commit when pending record bytes reach this; 0: 128 MiB */
-    int64_t max_pending_bytes;    /* pause fetching past this; 0: twice target_file_bytes */
+    int64_t max_pending_bytes;    /* past this while a commit must wait, pause the other
+                                   * partitions; 0: twice target_file_bytes */
     size_t batch_rows;            /* bronze rows per data file and date; 0: the sink's default */
     int64_t connect_timeout_us;   /* start-up: find a broker and the topic; 0: 10 s */
     bool until_end;               /* return once the partitions assigned are consumed up to
@@ -341,7 +344,8 @@ typedef struct vl_kafka_ingest_stats {
  *  naming it; the topic does not exist); VL_EIO (no broker reachable
  *  within the connect timeout, a fatal Kafka error); the bronze sink's
  *  and the store's errors; VL_ENOMEM.
- * @note Blocks; one call per thread; several may run in one process.
+ * @note Blocks; o and what it points to must stay valid until it returns;
+ *  one call per thread; several may run in one process.
  */
 int vl_kafka_ingest_run(vl_store *lake, const vl_kafka_ingest_opts *o, vl_kafka_ingest_stats *st,
                         vl_error *err) VL_MUST_CHECK;
