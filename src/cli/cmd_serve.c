@@ -3,8 +3,11 @@
  * vidlake serve --lake LAKE: the embedded pipeline's server. The HTTP
  * collector (POST /v1/events) writes accepted events to a write-ahead log,
  * answers once they are fsync'd, and its pipeline commits them to
- * LAKE/bronze every --commit-interval. SIGTERM or SIGINT: stop accepting,
- * let the requests in progress finish, commit, exit 0.
+ * LAKE/bronze every --commit-interval. With --kafka, a member of a Kafka
+ * consumer group ingests a topic into the same tables on its own thread
+ * (vl_kafka_ingest_run), exactly once too. SIGTERM or SIGINT: stop
+ * accepting, let the requests in progress finish, commit, leave the group,
+ * exit 0.
  *
  * Signals are blocked in every thread and taken by sigwait on the main
  * one, so no handler runs inside library code.
@@ -16,11 +19,31 @@
 #include <limits.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define CMD "serve"
+#define MAX_PROPS 64
+
+/* The Kafka member's thread: a failure stops the whole server. */
+typedef struct kafka_job {
+    vl_store *lake;
+    vl_kafka_ingest_opts o;
+    _Atomic bool stop;
+    int rc;
+    vl_error err;
+    vl_kafka_ingest_stats st;
+} kafka_job;
+
+static void *kafka_main(void *arg) {
+    kafka_job *k = arg;
+    k->rc = vl_kafka_ingest_run(k->lake, &k->o, &k->st, &k->err);
+    if (k->rc != VL_OK) kill(getpid(), SIGTERM); /* wake the main thread: stop everything */
+    return NULL;
+}
 
 static const char usage_text[] =
     "usage: vidlake serve --lake LAKE [options]\n"
@@ -45,16 +68,22 @@ static const char usage_text[] =
     "  --max-connections N       concurrent connections (default 1024)\n"
     "  --port-file FILE          write the port listened on to FILE once ready\n"
     "  --optimize-interval DUR   compact bronze's small files this often (default 5m; 0: never)\n"
+    "  --kafka kafka://BROKERS/TOPIC  also consume this topic into bronze, exactly once\n"
+    "  --group G                 its consumer group (required with --kafka)\n"
+    "  -X KEY=VALUE              a librdkafka consumer property (repeatable: TLS, SASL...)\n"
     "\n"
     "SIGTERM / SIGINT: stop accepting, commit what was accepted, exit 0.\n";
 
-enum { O_LAKE, O_LISTEN, O_WAL, O_INTERVAL, O_OPTIMIZE, O_TARGET, O_MAX_BODY, O_MAX_EVENT, O_BACKLOG, O_CONNS, O_PORT_FILE, O_BATCH };
+enum { O_LAKE, O_LISTEN, O_WAL, O_INTERVAL, O_OPTIMIZE, O_KAFKA, O_GROUP, O_X, O_TARGET, O_MAX_BODY, O_MAX_EVENT, O_BACKLOG, O_CONNS, O_PORT_FILE, O_BATCH };
 static const vl_opt opts[] = {
     [O_LAKE] = {"lake", true},
     [O_LISTEN] = {"listen", true},
     [O_WAL] = {"wal", true},
     [O_INTERVAL] = {"commit-interval", true},
     [O_OPTIMIZE] = {"optimize-interval", true},
+    [O_KAFKA] = {"kafka", true},
+    [O_GROUP] = {"group", true},
+    [O_X] = {"X", true},
     [O_TARGET] = {"target-file-size", true},
     [O_MAX_BODY] = {"max-body", true},
     [O_MAX_EVENT] = {"max-event", true},
@@ -88,6 +117,9 @@ static int parse_listen(const char *s, char *addr, size_t cap, int *port) {
 
 int vl_cmd_serve(int argc, char **argv) {
     const char *lake = NULL, *listen = "127.0.0.1:8080", *wal = NULL, *port_file = NULL;
+    const char *kafka = NULL, *group = NULL;
+    const char *props[MAX_PROPS];
+    size_t n_props = 0;
     vl_collector_opts co = {.optimize_interval_us = 300000000};
     int64_t conns = 0;
     vl_optparse op;
@@ -111,6 +143,13 @@ int vl_cmd_serve(int argc, char **argv) {
         case O_LISTEN: listen = val; break;
         case O_WAL: wal = val; break;
         case O_PORT_FILE: port_file = val; break;
+        case O_KAFKA: kafka = val; break;
+        case O_GROUP: group = val; break;
+        case O_X:
+            if (!strchr(val, '=') || val[0] == '=') rc = vl_error_set(&err, VL_EINVAL, "'%s': expected KEY=VALUE", val);
+            else if (n_props == MAX_PROPS) rc = vl_error_set(&err, VL_EINVAL, "at most %d properties", MAX_PROPS);
+            else props[n_props++] = val;
+            break;
         case O_INTERVAL:
             rc = vl_parse_duration_us(val, &v, &err);
             if (rc == VL_OK && v < 1000) rc = vl_error_set(&err, VL_EINVAL, "'%s' is below 1ms", val);
@@ -149,6 +188,19 @@ int vl_cmd_serve(int argc, char **argv) {
         vl_cli_err(CMD, "--lake is required (see vidlake serve --help)");
         return 2;
     }
+    if (kafka && !group) {
+        vl_cli_err(CMD, "--kafka needs --group (the consumer group)");
+        return 2;
+    }
+    if (!kafka && (group || n_props)) {
+        vl_cli_err(CMD, "--group and -X go with --kafka");
+        return 2;
+    }
+    char *brokers = NULL, *topic = NULL;
+    if (kafka && vl_kafka_url_parse(kafka, &brokers, &topic, &err) != VL_OK) {
+        vl_cli_err(CMD, "--kafka: %s", err.msg);
+        return 2;
+    }
     char addr[128];
     int port = 0;
     if (parse_listen(listen, addr, sizeof(addr), &port) != 0) {
@@ -177,14 +229,21 @@ int vl_cmd_serve(int argc, char **argv) {
     vl_store *store = NULL;
     vl_collector *col = NULL;
     vl_server *srv = NULL;
+    kafka_job *kj = NULL;
+    pthread_t kth;
+    bool kafka_started = false;
     int rc = 0;
     if (vl_store_open(lake, &store, &err) != VL_OK) {
         vl_cli_err(CMD, "%s: %s", lake, err.msg);
+        vl_free(brokers);
+        vl_free(topic);
         return 2;
     }
     if (vl_collector_open(store, &co, &col, &err) != VL_OK) {
         vl_cli_err(CMD, "%s", err.msg);
         vl_store_close(store);
+        vl_free(brokers);
+        vl_free(topic);
         return 2;
     }
     vl_server_opts so = {.http = {.addr = addr, .port = port, .max_conns = (unsigned)conns}, .collector = col};
@@ -207,11 +266,45 @@ int vl_cmd_serve(int argc, char **argv) {
             goto done;
         }
     }
+    if (kafka) {
+        kj = vl_calloc(1, sizeof(*kj));
+        if (!kj) {
+            vl_cli_err(CMD, "out of memory");
+            rc = 2;
+            goto done;
+        }
+        kj->lake = store;
+        kj->o = (vl_kafka_ingest_opts){.brokers = brokers, .topic = topic, .group = group, .props = props,
+                                       .n_props = n_props, .commit_interval_us = co.commit_interval_us,
+                                       .target_file_bytes = co.target_file_bytes, .batch_rows = co.batch_rows,
+                                       .stop = &kj->stop};
+        if (pthread_create(&kth, NULL, kafka_main, kj) != 0) {
+            vl_cli_err(CMD, "cannot start the Kafka consumer thread");
+            rc = 2;
+            goto done;
+        }
+        kafka_started = true;
+        fprintf(stderr, "vidlake serve: consuming %s as group %s\n", kafka, group);
+    }
     int sig = 0;
     while (sigwait(&sigs, &sig) != 0) {
     }
     fprintf(stderr, "vidlake serve: %s: stopping; committing what was accepted\n", strsignal(sig));
 done:
+    if (kafka_started) {
+        atomic_store(&kj->stop, true);
+        pthread_join(kth, NULL);
+        if (kj->rc != VL_OK) {
+            vl_cli_err(CMD, "Kafka: %s", kj->err.msg);
+            rc = 2;
+        } else {
+            fprintf(stderr, "vidlake serve: Kafka: %lld events, %lld dead letters committed\n",
+                    (long long)kj->st.events, (long long)kj->st.dead_letters);
+        }
+    }
+    vl_free(kj);
+    vl_free(brokers);
+    vl_free(topic);
     vl_server_stop(srv); /* no new requests; those in progress finish */
     if (vl_collector_close(col, &err) != VL_OK) {
         vl_cli_err(CMD, "the last commit failed (the WAL keeps the events for the next start): %s", err.msg);
