@@ -113,3 +113,28 @@ awk -v n="$hev" -v b="$hbytes" -v s="$hs" -v a="$ha" -v e="$he" -v r="$hwm" -v c
   printf "http   acknowledged (durable in the WAL)  %.2f s  %.0f events/s  %.0f MB/s\n", (a - s) / 1e9, n / ((a - s) / 1e9), b / 1e6 / ((a - s) / 1e9)
   printf "http   committed to bronze (%d events)   %.2f s  %.0f events/s; serve peak RSS %.0f MiB\n", c, (e - s) / 1e9, n / ((e - s) / 1e9), r / 1024
 }'
+
+kev=${VIDLAKE_BENCH_KAFKA_EVENTS:-1000000}
+kparts=$(( (kev + 39999) / 40000 )); [ "$kparts" -lt 16 ] && kparts=16  # the mock keeps 5 MiB per partition
+echo
+echo "== Kafka -> bronze: $kev generated events (0.5% invalid) in a mock cluster (librdkafka's, $kparts partitions, zstd); one vidlake ingest"
+[ -x "$B/tools/kafka_tool" ] || make --no-print-directory MODE=release "$B/tools/kafka_tool" > /dev/null
+"$B/tools/kafka_tool" cluster --brokers 1 --topic bench --partitions "$kparts" --port-file "$tmp/kafka" > /dev/null 2>&1 &
+kpid=$!
+trap 'kill $kpid 2>/dev/null; rm -rf "$tmp"' EXIT
+for _ in $(seq 1 100); do [ -s "$tmp/kafka" ] && break; sleep 0.05; done
+kb=$(cat "$tmp/kafka")
+s=$(date +%s%N)
+"$V" generate --events "$kev" --seed 6 --invalid-fraction 0.005 --to "kafka://$kb/bench" -X compression.codec=zstd
+e=$(date +%s%N)
+awk -v s=$(((e - s) / 1000)) -v n="$kev" 'BEGIN { printf "produce   %.2f s  %.2f M events/s (generate --to kafka://: idempotent, acks=all, zstd)\n", s / 1e6, n / s }'
+"$B/tools/kafka_tool" offsets --brokers "$kb" --topic bench --group none |
+  awk -v n="$kev" '{ k += $4 - $3; lo += $3 } END { if (k != n || lo) printf "warning: the topic holds %d of %d records (retention)\n", k, n }'
+/usr/bin/time -f "peak RSS %M KiB" "$V" ingest --lake "$tmp/klake" --from "kafka://$kb/bench" --group bench --until-end \
+  2>&1 | tee "$tmp/king.txt" | grep -v ' INFO '
+# the rate once the partitions are assigned (the mock's group join takes 3 s)
+awk -v n="$kev" '/assigned partition/ { a = $1 } /gave up/ { g = $1 }
+  function secs(t) { split(substr(t, 12, 15), x, ":"); return x[1] * 3600 + x[2] * 60 + x[3] }
+  END { if (a && g) printf "summary: Kafka -> bronze  %.2f s after the assignment: %.0f events/s\n", secs(g) - secs(a), n / (secs(g) - secs(a)) }' "$tmp/king.txt"
+kill $kpid 2>/dev/null
+wait $kpid 2>/dev/null || true
