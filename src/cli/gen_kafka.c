@@ -157,12 +157,6 @@ static void kafka_free(gen_sink *base) {
 
 static const gen_sink_ops kafka_ops = {kafka_write, kafka_finish, kafka_free};
 
-static int conf_set(rd_kafka_conf_t *conf, const char *key, const char *val, const char *what, vl_error *err) {
-    char es[512];
-    if (rd_kafka_conf_set(conf, key, val, es, sizeof(es)) != RD_KAFKA_CONF_OK)
-        return vl_error_set(err, VL_EINVAL, "%s%s=%s: %s", what, key, val, es);
-    return VL_OK;
-}
 
 static int make_producer(kafka_sink *s, const char *const *props, size_t n_props, vl_error *err) {
     static const char *const defaults[][2] = {
@@ -175,20 +169,10 @@ static int make_producer(kafka_sink *s, const char *const *props, size_t n_props
         {"log.connection.close", "false"},
     };
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
-    int rc = conf_set(conf, "bootstrap.servers", s->brokers, "", err);
+    int rc = vl_kafka_conf_set(conf, "bootstrap.servers", s->brokers, "", err);
     for (size_t i = 0; rc == VL_OK && i < sizeof(defaults) / sizeof(defaults[0]); i++)
-        rc = conf_set(conf, defaults[i][0], defaults[i][1], "", err);
-    for (size_t i = 0; rc == VL_OK && i < n_props; i++) {
-        const char *eq = strchr(props[i], '=');
-        char key[256];
-        if (!eq || eq == props[i] || (size_t)(eq - props[i]) >= sizeof(key)) {
-            rc = vl_error_set(err, VL_EINVAL, "-X %s: expected KEY=VALUE", props[i]);
-            break;
-        }
-        memcpy(key, props[i], (size_t)(eq - props[i]));
-        key[eq - props[i]] = 0;
-        rc = conf_set(conf, key, eq + 1, "-X ", err);
-    }
+        rc = vl_kafka_conf_set(conf, defaults[i][0], defaults[i][1], "", err);
+    if (rc == VL_OK) rc = vl_kafka_conf_props(conf, props, n_props, err);
     char v[32];
     size_t vn = sizeof(v);
     if (rc == VL_OK && rd_kafka_conf_get(conf, "message.timeout.ms", v, &vn) == RD_KAFKA_CONF_OK)

@@ -305,6 +305,15 @@ int vl_kafka_url_parse(const char *url, char **brokers, char **topic, vl_error *
  *  notices are info, the rest debug. */
 vl_log_level vl_kafka_log_level(int syslog_level);
 
+struct rd_kafka_conf_s; /* librdkafka's rd_kafka_conf_t */
+/** @brief Sets one librdkafka property; a refusal is VL_EINVAL with
+ *  "<what><key>=<value>: <librdkafka's reason>". */
+int vl_kafka_conf_set(struct rd_kafka_conf_s *conf, const char *key, const char *val, const char *what,
+                      vl_error *err) VL_MUST_CHECK;
+/** @brief Sets "key=value" properties (-X) in order; errors name the one
+ *  refused. */
+int vl_kafka_conf_props(struct rd_kafka_conf_s *conf, const char *const *props, size_t n, vl_error *err) VL_MUST_CHECK;
+
 typedef struct vl_kafka_ingest_opts {
     const char *brokers;          /* bootstrap.servers: host:port[,host:port...] */
     const char *topic;

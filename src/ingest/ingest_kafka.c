@@ -707,10 +707,25 @@ static bool at_end(kctx *k) {
 
 /* ---------------------------------------------------------------- set-up */
 
-static int conf_set(rd_kafka_conf_t *conf, const char *key, const char *val, const char *what, vl_error *err) {
+int vl_kafka_conf_set(struct rd_kafka_conf_s *conf, const char *key, const char *val, const char *what,
+                      vl_error *err) {
     char es[512];
     if (rd_kafka_conf_set(conf, key, val, es, sizeof(es)) != RD_KAFKA_CONF_OK)
         return vl_error_set(err, VL_EINVAL, "%s%s=%s: %s", what, key, val, es);
+    return VL_OK;
+}
+
+int vl_kafka_conf_props(struct rd_kafka_conf_s *conf, const char *const *props, size_t n, vl_error *err) {
+    for (size_t i = 0; i < n; i++) {
+        const char *eq = strchr(props[i], '=');
+        if (!eq || eq == props[i]) return vl_error_set(err, VL_EINVAL, "-X %s: expected KEY=VALUE", props[i]);
+        char key[256];
+        size_t kn = (size_t)(eq - props[i]);
+        if (kn >= sizeof(key)) return vl_error_set(err, VL_EINVAL, "-X %.40s...: property name too long", props[i]);
+        memcpy(key, props[i], kn);
+        key[kn] = 0;
+        VL_RETURN_IF_ERR(vl_kafka_conf_set(conf, key, eq + 1, "-X ", err));
+    }
     return VL_OK;
 }
 
@@ -724,26 +739,11 @@ static int make_consumer(kctx *k, vl_error *err) {
         {"client.id", "vidlake-ingest"},
         {"log.connection.close", "false"},    /* brokers close idle connections: not worth a warning */
     };
-    int rc = conf_set(conf, "bootstrap.servers", o->brokers, "", err);
-    if (rc == VL_OK) rc = conf_set(conf, "group.id", o->group, "--group: ", err);
+    int rc = vl_kafka_conf_set(conf, "bootstrap.servers", o->brokers, "", err);
+    if (rc == VL_OK) rc = vl_kafka_conf_set(conf, "group.id", o->group, "--group: ", err);
     for (size_t i = 0; rc == VL_OK && i < sizeof(fixed) / sizeof(fixed[0]); i++)
-        rc = conf_set(conf, fixed[i][0], fixed[i][1], "", err);
-    for (size_t i = 0; rc == VL_OK && i < o->n_props; i++) {
-        const char *eq = strchr(o->props[i], '=');
-        if (!eq || eq == o->props[i]) {
-            rc = vl_error_set(err, VL_EINVAL, "-X %s: expected KEY=VALUE", o->props[i]);
-            break;
-        }
-        char key[256];
-        size_t kn = (size_t)(eq - o->props[i]);
-        if (kn >= sizeof(key)) {
-            rc = vl_error_set(err, VL_EINVAL, "-X %.40s...: property name too long", o->props[i]);
-            break;
-        }
-        memcpy(key, o->props[i], kn);
-        key[kn] = 0;
-        rc = conf_set(conf, key, eq + 1, "-X ", err);
-    }
+        rc = vl_kafka_conf_set(conf, fixed[i][0], fixed[i][1], "", err);
+    if (rc == VL_OK) rc = vl_kafka_conf_props(conf, o->props, o->n_props, err);
     if (rc) {
         rd_kafka_conf_destroy(conf);
         return rc;
