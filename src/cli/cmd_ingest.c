@@ -402,7 +402,9 @@ static int ingest_file(const ingest_args *a) {
             rc = 2;
             break;
         }
-        if (++since_commit >= commit_rows) {
+        /* not before both tables are passed: a table that is ahead (a crash
+         * between the two commits) must never have its position taken back */
+        if (++since_commit >= commit_rows && pos >= done_events && pos >= done_dead) {
             if (commit(b, app_id, pos, &done_events, &done_dead, &st, &err) != VL_OK) {
                 vl_cli_err(CMD, "commit: %s", err.msg);
                 rc = 2;
@@ -416,7 +418,9 @@ static int ingest_file(const ingest_args *a) {
         vl_cli_err(CMD, "%s: %s", source, err.msg);
         rc = 2;
     }
-    if (rc == 0 && (vl_bronze_pending(b) || (app_id && pos > start)) &&
+    /* the end: what is pending, or a position a table does not hold yet
+     * (nothing when the last periodic commit was at the end already) */
+    if (rc == 0 && (vl_bronze_pending(b) || (app_id && (pos > done_events || pos > done_dead))) &&
         commit(b, app_id, pos, &done_events, &done_dead, &st, &err) != VL_OK) {
         vl_cli_err(CMD, "commit: %s", err.msg);
         rc = 2;

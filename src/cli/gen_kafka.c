@@ -157,7 +157,6 @@ static void kafka_free(gen_sink *base) {
 
 static const gen_sink_ops kafka_ops = {kafka_write, kafka_finish, kafka_free};
 
-
 static int make_producer(kafka_sink *s, const char *const *props, size_t n_props, vl_error *err) {
     static const char *const defaults[][2] = {
         {"enable.idempotence", "true"}, /* no duplicates or reordering from retries */
