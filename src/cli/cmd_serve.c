@@ -74,7 +74,10 @@ static const char usage_text[] =
     "\n"
     "SIGTERM / SIGINT: stop accepting, commit what was accepted, exit 0.\n";
 
-enum { O_LAKE, O_LISTEN, O_WAL, O_INTERVAL, O_OPTIMIZE, O_KAFKA, O_GROUP, O_X, O_TARGET, O_MAX_BODY, O_MAX_EVENT, O_BACKLOG, O_CONNS, O_PORT_FILE, O_BATCH };
+enum {
+    O_LAKE, O_LISTEN, O_WAL, O_INTERVAL, O_OPTIMIZE, O_KAFKA, O_GROUP, O_X,
+    O_TARGET, O_MAX_BODY, O_MAX_EVENT, O_BACKLOG, O_CONNS, O_PORT_FILE, O_BATCH
+};
 static const vl_opt opts[] = {
     [O_LAKE] = {"lake", true},
     [O_LISTEN] = {"listen", true},
