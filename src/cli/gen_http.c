@@ -633,22 +633,13 @@ static int request(http_worker *w, const char *body, size_t n, bool expect, http
 
 /* ------------------------------------------------------------------ posts */
 
-static voidpf z_alloc(voidpf opaque, uInt items, uInt size) {
-    (void)opaque;
-    return vl_calloc(items, size);
-}
-
-static void z_free(voidpf opaque, voidpf p) {
-    (void)opaque;
-    vl_free(p);
-}
 
 /* Compresses p[0..n) into w->gz (gzip format). */
 static int gzip_body(http_worker *w, const char *p, size_t n, vl_error *err) {
     if (!w->z_ready) {
         memset(&w->z, 0, sizeof(w->z));
-        w->z.zalloc = z_alloc;
-        w->z.zfree = z_free;
+        w->z.zalloc = vl_zlib_alloc;
+        w->z.zfree = vl_zlib_free;
         /* windowBits 15 + 16: the gzip wrapper; memLevel 8 is zlib's default */
         if (deflateInit2(&w->z, GZIP_LEVEL, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) return oom(err);
         w->z_ready = true;

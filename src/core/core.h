@@ -91,6 +91,10 @@ void vl_alloc_set_hooks(const vl_alloc_hooks *hooks);
 
 void *vl_malloc(size_t n);
 void *vl_calloc(size_t count, size_t size); /* overflow-checked */
+/* zlib's zalloc/zfree through the hooks above (alloc_func / free_func:
+ * voidpf is void *, uInt unsigned int): z.zalloc = vl_zlib_alloc. */
+void *vl_zlib_alloc(void *opaque, unsigned items, unsigned size);
+void vl_zlib_free(void *opaque, void *p);
 void *vl_realloc(void *p, size_t n);
 void vl_free(void *p); /* accepts NULL */
 char *vl_strndup(const char *s, size_t n);

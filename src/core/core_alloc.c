@@ -53,6 +53,16 @@ void *vl_calloc(size_t count, size_t size) {
     return p;
 }
 
+void *vl_zlib_alloc(void *opaque, unsigned items, unsigned size) {
+    (void)opaque;
+    return vl_calloc(items, size);
+}
+
+void vl_zlib_free(void *opaque, void *p) {
+    (void)opaque;
+    vl_free(p);
+}
+
 void *vl_realloc(void *p, size_t n) {
     if (should_fail()) return NULL;
     return hooks.realloc_fn(hooks.ctx, p, n ? n : 1);

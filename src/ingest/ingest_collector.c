@@ -505,6 +505,8 @@ void vl_collector_get_stats(vl_collector *c, vl_collector_stats *st) {
 static int gunzip(const char *in, size_t n, size_t limit, vl_buf *out, bool *too_large, vl_error *err) {
     z_stream z;
     memset(&z, 0, sizeof(z));
+    z.zalloc = vl_zlib_alloc;
+    z.zfree = vl_zlib_free;
     if (inflateInit2(&z, 15 + 32) != Z_OK) return oom(err); /* gzip or zlib, detected */
     z.next_in = (Bytef *)(uintptr_t)in;
     z.avail_in = (uInt)n;

@@ -79,15 +79,6 @@ uint32_t vl_pq_crc32(const uint8_t *p, size_t n) {
     return (uint32_t)crc32_z(0, p, n);
 }
 
-/* zlib through the vl_ allocation hooks */
-static voidpf z_alloc(voidpf opaque, uInt items, uInt size) {
-    (void)opaque;
-    return vl_calloc(items, size);
-}
-static void z_free(voidpf opaque, voidpf p) {
-    (void)opaque;
-    vl_free(p);
-}
 
 static void *br_alloc(void *opaque, size_t n) {
     (void)opaque;
@@ -110,8 +101,8 @@ static int gunzip(vl_pq_codec_ctx *c, const uint8_t *src, size_t n, uint8_t *dst
     z_stream *z = &c->inf;
     if (!c->inf_ok) {
         memset(z, 0, sizeof(*z));
-        z->zalloc = z_alloc;
-        z->zfree = z_free;
+        z->zalloc = vl_zlib_alloc;
+        z->zfree = vl_zlib_free;
         if (inflateInit2(z, 15 + 32) != Z_OK) /* 32: gzip or zlib header, detected */
             return vl_error_set(err, VL_ENOMEM, "GZIP: cannot initialise zlib");
         c->inf_ok = true;
@@ -272,8 +263,8 @@ static int gzip(vl_pq_codec_ctx *c, int level, const uint8_t *src, size_t n, vl_
     }
     if (!c->def_ok) {
         memset(z, 0, sizeof(*z));
-        z->zalloc = z_alloc;
-        z->zfree = z_free;
+        z->zalloc = vl_zlib_alloc;
+        z->zfree = vl_zlib_free;
         /* 15 + 16: a 32 KiB window with a gzip header and trailer */
         if (deflateInit2(z, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
             return vl_error_set(err, VL_ENOMEM, "GZIP: cannot initialise zlib");
