@@ -44,6 +44,15 @@ typedef struct vl_optparse {
 void vl_optparse_init(vl_optparse *p, const char *cmd, int argc, char **argv);
 int vl_optparse_next(vl_optparse *p, const vl_opt *opts, const char **val);
 
+/* -X KEY=VALUE properties (librdkafka's), at most VL_CLI_MAX_PROPS. */
+#define VL_CLI_MAX_PROPS 64
+typedef struct vl_cli_props {
+    const char *kv[VL_CLI_MAX_PROPS];
+    size_t n;
+} vl_cli_props;
+/* Adds one; prints the problem as "vidlake CMD: -X ..." and returns -1. */
+int vl_cli_props_add(vl_cli_props *p, const char *cmd, const char *val);
+
 /* Prints "vidlake CMD: message" to stderr. */
 void vl_cli_err(const char *cmd, const char *fmt, ...) VL_PRINTF(2, 3);
 

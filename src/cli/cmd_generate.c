@@ -106,7 +106,6 @@ bad:
 }
 
 enum { O_EVENTS, O_USERS, O_DAYS, O_SEED, O_START, O_RATE, O_INV, O_DUP, O_LATE, O_TRUTH, O_TO, O_X };
-#define MAX_PROPS 64
 
 int vl_cmd_generate(int argc, char **argv) {
     static const vl_opt opts[] = {
@@ -118,8 +117,7 @@ int vl_cmd_generate(int argc, char **argv) {
     vl_sim_config cfg;
     vl_sim_config_default(&cfg);
     const char *truth_path = NULL, *to = "-";
-    const char *props[MAX_PROPS];
-    size_t n_props = 0;
+    vl_cli_props props = {0};
     bool events_given = false;
     vl_optparse op;
     vl_optparse_init(&op, CMD, argc, argv);
@@ -195,15 +193,7 @@ int vl_cmd_generate(int argc, char **argv) {
             to = val;
             break;
         case O_X:
-            if (!strchr(val, '=') || val[0] == '=') {
-                vl_cli_err(CMD, "-X %s: expected KEY=VALUE", val);
-                return 2;
-            }
-            if (n_props == MAX_PROPS) {
-                vl_cli_err(CMD, "-X: at most %d properties", MAX_PROPS);
-                return 2;
-            }
-            props[n_props++] = val;
+            if (vl_cli_props_add(&props, CMD, val) != 0) return 2;
             break;
         }
     }
@@ -215,7 +205,7 @@ int vl_cmd_generate(int argc, char **argv) {
     }
 
     gen_sink *sink = NULL;
-    if (gen_sink_open(to, props, n_props, &sink, &err) != VL_OK) {
+    if (gen_sink_open(to, props.kv, props.n, &sink, &err) != VL_OK) {
         vl_cli_err(CMD, "%s", err.msg);
         return 2;
     }

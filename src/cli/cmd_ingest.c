@@ -120,15 +120,13 @@ static int commit(vl_bronze *b, const char *app_id, int64_t pos, int64_t *done_e
     return rc;
 }
 
-#define MAX_PROPS 64
 
 /* The options, parsed; which were given decides what applies. */
 typedef struct ingest_args {
     const char *lake, *from, *source_id, *group, *app;
     int64_t commit_rows, batch_rows, commit_interval_us, target_bytes, max_pending;
     bool until_end;
-    const char *props[MAX_PROPS];
-    size_t n_props;
+    vl_cli_props props;
     bool given[O_MAX_PENDING + 1];
 } ingest_args;
 
@@ -169,8 +167,8 @@ static int ingest_kafka(const ingest_args *a) {
         .topic = topic,
         .group = a->group,
         .app = a->app,
-        .props = a->props,
-        .n_props = a->n_props,
+        .props = a->props.kv,
+        .n_props = a->props.n,
         .commit_interval_us = a->commit_interval_us,
         .target_file_bytes = a->target_bytes,
         .max_pending_bytes = a->max_pending,
@@ -256,15 +254,7 @@ int vl_cmd_ingest(int argc, char **argv) {
                 prc = vl_error_set(&err, VL_EINVAL, "'%s' is not a positive size", val);
             break;
         case O_X:
-            if (!strchr(val, '=') || val[0] == '=') {
-                vl_cli_err(CMD, "-X %s: expected KEY=VALUE", val);
-                return 2;
-            }
-            if (a.n_props == MAX_PROPS) {
-                vl_cli_err(CMD, "-X: at most %d properties", MAX_PROPS);
-                return 2;
-            }
-            a.props[a.n_props++] = val;
+            if (vl_cli_props_add(&a.props, CMD, val) != 0) return 2;
             break;
         }
         if (prc != VL_OK) {

@@ -26,7 +26,6 @@
 #include <unistd.h>
 
 #define CMD "serve"
-#define MAX_PROPS 64
 
 /* The Kafka member's thread: a failure stops the whole server. */
 typedef struct kafka_job {
@@ -121,8 +120,7 @@ static int parse_listen(const char *s, char *addr, size_t cap, int *port) {
 int vl_cmd_serve(int argc, char **argv) {
     const char *lake = NULL, *listen = "127.0.0.1:8080", *wal = NULL, *port_file = NULL;
     const char *kafka = NULL, *group = NULL;
-    const char *props[MAX_PROPS];
-    size_t n_props = 0;
+    vl_cli_props props = {0};
     vl_collector_opts co = {.optimize_interval_us = 300000000};
     int64_t conns = 0;
     vl_optparse op;
@@ -149,9 +147,7 @@ int vl_cmd_serve(int argc, char **argv) {
         case O_KAFKA: kafka = val; break;
         case O_GROUP: group = val; break;
         case O_X:
-            if (!strchr(val, '=') || val[0] == '=') rc = vl_error_set(&err, VL_EINVAL, "'%s': expected KEY=VALUE", val);
-            else if (n_props == MAX_PROPS) rc = vl_error_set(&err, VL_EINVAL, "at most %d properties", MAX_PROPS);
-            else props[n_props++] = val;
+            if (vl_cli_props_add(&props, CMD, val) != 0) return 2;
             break;
         case O_INTERVAL:
             rc = vl_parse_duration_us(val, &v, &err);
@@ -195,7 +191,7 @@ int vl_cmd_serve(int argc, char **argv) {
         vl_cli_err(CMD, "--kafka needs --group (the consumer group)");
         return 2;
     }
-    if (!kafka && (group || n_props)) {
+    if (!kafka && (group || props.n)) {
         vl_cli_err(CMD, "--group and -X go with --kafka");
         return 2;
     }
@@ -277,8 +273,8 @@ int vl_cmd_serve(int argc, char **argv) {
             goto done;
         }
         kj->lake = store;
-        kj->o = (vl_kafka_ingest_opts){.brokers = brokers, .topic = topic, .group = group, .props = props,
-                                       .n_props = n_props, .commit_interval_us = co.commit_interval_us,
+        kj->o = (vl_kafka_ingest_opts){.brokers = brokers, .topic = topic, .group = group, .props = props.kv,
+                                       .n_props = props.n, .commit_interval_us = co.commit_interval_us,
                                        .target_file_bytes = co.target_file_bytes, .batch_rows = co.batch_rows,
                                        .stop = &kj->stop};
         if (pthread_create(&kth, NULL, kafka_main, kj) != 0) {

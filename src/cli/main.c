@@ -37,6 +37,19 @@ static void usage(FILE *f) {
                "             VIDLAKE_PROGRESS=0 hides progress bars\n");
 }
 
+int vl_cli_props_add(vl_cli_props *p, const char *cmd, const char *val) {
+    if (!strchr(val, '=') || val[0] == '=') {
+        vl_cli_err(cmd, "-X %s: expected KEY=VALUE", val);
+        return -1;
+    }
+    if (p->n == VL_CLI_MAX_PROPS) {
+        vl_cli_err(cmd, "-X: at most %d properties", VL_CLI_MAX_PROPS);
+        return -1;
+    }
+    p->kv[p->n++] = val;
+    return 0;
+}
+
 void vl_cli_err(const char *cmd, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
