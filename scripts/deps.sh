@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # command -> Debian package
-cmds=(cc:gcc make:make pkg-config:pkg-config jq:jq)
+cmds=(cc:gcc make:make pkg-config:pkg-config jq:jq curl:curl)
 # pkg-config module -> Debian package (the libraries in the Makefile's PKGS)
 mods=(zlib:zlib1g-dev libzstd:libzstd-dev liblz4:liblz4-dev libbrotlidec:libbrotli-dev
       libmicrohttpd:libmicrohttpd-dev rdkafka:librdkafka-dev)
