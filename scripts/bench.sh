@@ -94,25 +94,33 @@ awk '$1 == "ingest:" { for (i = 1; i <= NF; i++) if ($i == "s,") v = $(i - 1) } 
      END { if (v && d) printf "summary: file -> bronze  vidlake %.2f s, DuckDB %.2f s: vidlake %.2fx as fast\n", v, d, d / v }' "$tmp/ing.txt"
 
 hev=${VIDLAKE_BENCH_HTTP_EVENTS:-1000000}
+hbytes=$("$V" generate --events "$hev" --seed 5 --invalid-fraction 0.005 | wc -c)
+# http_run COMPRESSION: one serve, one load process, figures on two lines
+http_run() {
+  rm -rf "$tmp/hlake" "$tmp/hport"
+  "$V" serve --lake "$tmp/hlake" --listen 127.0.0.1:0 --port-file "$tmp/hport" 2>"$tmp/serve.log" &
+  local spid=$!
+  for _ in $(seq 1 200); do [ -s "$tmp/hport" ] && break; sleep 0.05; done
+  local hs ha he hwm committed
+  hs=$(date +%s%N)
+  "$V" generate --events "$hev" --seed 5 --invalid-fraction 0.005 --to "http://127.0.0.1:$(cat "$tmp/hport")" -X compression="$1"
+  ha=$(date +%s%N)
+  hwm=$(awk '/^VmHWM/ { print $2 }' /proc/$spid/status)
+  kill -TERM $spid; wait $spid
+  he=$(date +%s%N)
+  committed=$("$V" table scan "$tmp/hlake/bronze/events" --columns event_type | wc -l)
+  awk -v z="$1" -v n="$hev" -v b="$hbytes" -v s="$hs" -v a="$ha" -v e="$he" -v r="$hwm" -v c="$committed" 'BEGIN {
+    printf "http %-4s acknowledged (durable in the WAL)  %.2f s  %.0f events/s  %.0f MB/s\n", z, (a - s) / 1e9, n / ((a - s) / 1e9), b / 1e6 / ((a - s) / 1e9)
+    printf "http %-4s committed to bronze (%d events)   %.2f s  %.0f events/s; serve peak RSS %.0f MiB\n", z, c, (e - s) / 1e9, n / ((e - s) / 1e9), r / 1024
+  }'
+}
 echo
 echo "== HTTP -> bronze: $hev generated events POSTed by a separate load process (vidlake generate --to http://,"
-echo "   4 connections, gzip, batches of 5000) to vidlake serve; the load process shares the machine's 2 cores"
-rm -rf "$tmp/hlake"
-"$V" serve --lake "$tmp/hlake" --listen 127.0.0.1:0 --port-file "$tmp/hport" 2>"$tmp/serve.log" &
-spid=$!
-for _ in $(seq 1 200); do [ -s "$tmp/hport" ] && break; sleep 0.05; done
-hs=$(date +%s%N)
-"$V" generate --events "$hev" --seed 5 --invalid-fraction 0.005 --to "http://127.0.0.1:$(cat "$tmp/hport")"
-ha=$(date +%s%N)
-hwm=$(awk '/^VmHWM/ { print $2 }' /proc/$spid/status)
-kill -TERM $spid; wait $spid
-he=$(date +%s%N)
-hbytes=$("$V" generate --events "$hev" --seed 5 --invalid-fraction 0.005 | wc -c)
-committed=$("$V" table scan "$tmp/hlake/bronze/events" --columns event_type | wc -l)
-awk -v n="$hev" -v b="$hbytes" -v s="$hs" -v a="$ha" -v e="$he" -v r="$hwm" -v c="$committed" 'BEGIN {
-  printf "http   acknowledged (durable in the WAL)  %.2f s  %.0f events/s  %.0f MB/s\n", (a - s) / 1e9, n / ((a - s) / 1e9), b / 1e6 / ((a - s) / 1e9)
-  printf "http   committed to bronze (%d events)   %.2f s  %.0f events/s; serve peak RSS %.0f MiB\n", c, (e - s) / 1e9, n / ((e - s) / 1e9), r / 1024
-}'
+echo "   4 connections, batches of 5000) to vidlake serve; the load process shares the machine's 2 cores."
+echo "   gzip: bodies gzip'd (level 1) as players send them, which costs the load process about a core;"
+echo "   none: uncompressed bodies, the collector's own throughput"
+http_run gzip
+http_run none
 
 kev=${VIDLAKE_BENCH_KAFKA_EVENTS:-1000000}
 kparts=$(( (kev + 39999) / 40000 )); [ "$kparts" -lt 16 ] && kparts=16  # the mock keeps 5 MiB per partition
@@ -121,7 +129,7 @@ echo "== Kafka -> bronze: $kev generated events (0.5% invalid) in a mock cluster
 [ -x "$B/tools/kafka_tool" ] || make --no-print-directory MODE=release "$B/tools/kafka_tool" > /dev/null
 "$B/tools/kafka_tool" cluster --brokers 1 --topic bench --partitions "$kparts" --port-file "$tmp/kafka" > /dev/null 2>&1 &
 kpid=$!
-trap 'kill $kpid 2>/dev/null; rm -rf "$tmp"' EXIT
+trap 'kill $kpid 2>/dev/null || true; rm -rf "$tmp"' EXIT
 for _ in $(seq 1 100); do [ -s "$tmp/kafka" ] && break; sleep 0.05; done
 kb=$(cat "$tmp/kafka")
 s=$(date +%s%N)
