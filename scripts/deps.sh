@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 # command -> Debian package
 cmds=(cc:gcc make:make pkg-config:pkg-config jq:jq curl:curl)
 # pkg-config module -> Debian package (the libraries in the Makefile's PKGS)
-mods=(zlib:zlib1g-dev libzstd:libzstd-dev liblz4:liblz4-dev libbrotlidec:libbrotli-dev
+mods=(zlib:zlib1g-dev libzstd:libzstd-dev liblz4:liblz4-dev libbrotlidec:libbrotli-dev libdeflate:libdeflate-dev
       libmicrohttpd:libmicrohttpd-dev rdkafka:librdkafka-dev)
 # files -> Debian package (things without a command or a .pc file)
 files=(/usr/include/snappy-c.h:libsnappy-dev)

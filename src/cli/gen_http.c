@@ -47,7 +47,8 @@
  *     chunked, Connection, Retry-After), body read in full (the first 64 KiB
  *     kept), interim 1xx answers skipped; heads are limited to 64 KiB.
  *   - gzip level 1 (fast; NDJSON still shrinks 5-10x) for bodies of 1 KiB
- *     or more.
+ *     or more; `-X compression=none` sends bodies as they are (a load test
+ *     on loopback, where the sender's gzip would take a core of its own).
  * It does not do TLS, redirects, proxies, authentication or chunked
  * request bodies.
  *
@@ -72,8 +73,7 @@
 #include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
-#define ZLIB_CONST
-#include <zlib.h>
+#include <libdeflate.h>
 
 #define HTTP_CONNS 4                 /* connections, one thread each */
 #define HTTP_QUEUE 4                 /* batches waiting for a connection */
@@ -83,7 +83,7 @@
 #define BATCH_LINGER_US 200000       /* a partial batch goes out when this old */
 #define GZIP_LEVEL 1
 #define GZIP_MIN 1024                /* smaller bodies are sent as they are */
-#define GZIP_MAX ((size_t)1 << 30)   /* zlib's avail_in is an unsigned int */
+#define GZIP_MAX ((size_t)1 << 30)   /* bodies are far smaller; a bound all the same */
 #define EXPECT_MIN ((size_t)64 << 10) /* bodies this big ask 100-continue */
 #define EXPECT_WAIT_MS 1000          /* then send the body anyway */
 #define CONNECT_TIMEOUT_MS 5000
@@ -126,8 +126,7 @@ typedef struct http_worker {
     size_t in_off;
     vl_buf head;    /* the request head */
     vl_buf gz;      /* the compressed body */
-    z_stream z;
-    bool z_ready;
+    struct libdeflate_compressor *z;
     vl_arena arena; /* parsing the answer's JSON */
     vl_rng rng;     /* backoff jitter */
     http_resp resp;
@@ -149,6 +148,7 @@ typedef struct http_sink {
     atomic_size_t max_lines, max_bytes; /* lowered by 413s */
     atomic_bool abort;                  /* stop: freed early, or failed */
     atomic_bool no_expect;              /* the server ignores 100-continue */
+    bool gzip;                          /* -X compression=gzip (default) */
 
     bool sync_ready;
     pthread_mutex_t mu;
@@ -634,28 +634,15 @@ static int request(http_worker *w, const char *body, size_t n, bool expect, http
 /* ------------------------------------------------------------------ posts */
 
 
-/* Compresses p[0..n) into w->gz (gzip format). */
+/* Compresses p[0..n) into w->gz (gzip format), with libdeflate: a whole
+ * buffer at a time, about three times as fast as zlib's level 1. */
 static int gzip_body(http_worker *w, const char *p, size_t n, vl_error *err) {
-    if (!w->z_ready) {
-        memset(&w->z, 0, sizeof(w->z));
-        w->z.zalloc = vl_zlib_alloc;
-        w->z.zfree = vl_zlib_free;
-        /* windowBits 15 + 16: the gzip wrapper; memLevel 8 is zlib's default */
-        if (deflateInit2(&w->z, GZIP_LEVEL, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) return oom(err);
-        w->z_ready = true;
-    } else if (deflateReset(&w->z) != Z_OK) {
-        return vl_error_set(err, VL_EIO, "gzip: deflateReset failed");
-    }
-    size_t bound = deflateBound(&w->z, (uLong)n);
+    if (!w->z && !(w->z = libdeflate_alloc_compressor(GZIP_LEVEL))) return oom(err);
+    size_t bound = libdeflate_gzip_compress_bound(w->z, n);
     w->gz.n = 0;
     if (vl_buf_reserve(&w->gz, bound) != VL_OK) return oom(err);
-    w->z.next_in = (const Bytef *)p;
-    w->z.avail_in = (uInt)n;
-    w->z.next_out = (Bytef *)w->gz.p;
-    w->z.avail_out = (uInt)bound;
-    int zr = deflate(&w->z, Z_FINISH);
-    if (zr != Z_STREAM_END) return vl_error_set(err, VL_EIO, "gzip: deflate failed (%d)", zr);
-    w->gz.n = bound - w->z.avail_out;
+    w->gz.n = libdeflate_gzip_compress(w->z, p, n, w->gz.p, bound);
+    if (!w->gz.n) return vl_error_set(err, VL_EIO, "gzip: the compressed body does not fit its bound");
     return VL_OK;
 }
 
@@ -709,7 +696,7 @@ static int post_body(http_worker *w, const char *p, size_t n, size_t lines, bool
     const char *body = p;
     size_t bn = n;
     bool gz = false;
-    if (n >= GZIP_MIN && n <= GZIP_MAX) {
+    if (s->gzip && n >= GZIP_MIN && n <= GZIP_MAX) {
         VL_RETURN_IF_ERR(gzip_body(w, p, n, err));
         if (w->gz.n < n) {
             body = w->gz.p;
@@ -1012,7 +999,7 @@ static void http_free(gen_sink *base) {
         vl_buf_free(&w->head);
         vl_buf_free(&w->gz);
         vl_buf_free(&w->resp.body);
-        if (w->z_ready) deflateEnd(&w->z);
+        if (w->z) libdeflate_free_compressor(w->z);
         vl_arena_destroy(&w->arena);
     }
     if (s->ai) freeaddrinfo(s->ai);
@@ -1101,12 +1088,35 @@ static int parse_url(http_sink *s, const char *url, char *host, size_t host_cap,
     return VL_OK;
 }
 
-int gen_http_open(const char *url, gen_sink **out, vl_error *err) {
+/* The sink's -X settings: compression=gzip|none. */
+static int apply_props(http_sink *s, const char *url, const char *const *props, size_t n_props, vl_error *err) {
+    s->gzip = true;
+    for (size_t i = 0; i < n_props; i++) {
+        const char *kv = props[i], *eq = strchr(kv, '=');
+        size_t kn = eq ? (size_t)(eq - kv) : strlen(kv);
+        if (eq && kn == 11 && memcmp(kv, "compression", 11) == 0 && (!strcmp(eq + 1, "gzip") || !strcmp(eq + 1, "none"))) {
+            s->gzip = strcmp(eq + 1, "gzip") == 0;
+        } else if (eq && kn == 11 && memcmp(kv, "compression", 11) == 0) {
+            return vl_error_set(err, VL_EINVAL, "--to %s: -X %s: compression is gzip or none", url, kv);
+        } else {
+            return vl_error_set(err, VL_EINVAL, "--to %s: -X %s: unknown setting for an HTTP collector "
+                                                "(known: compression=gzip|none)", url, kv);
+        }
+    }
+    return VL_OK;
+}
+
+int gen_http_open(const char *url, const char *const *props, size_t n_props, gen_sink **out, vl_error *err) {
     *out = NULL;
     http_sink *s = vl_calloc(1, sizeof(*s));
     if (!s) return oom(err);
     s->base.ops = &http_ops;
     s->base.to = url;
+    int prc = apply_props(s, url, props, n_props, err);
+    if (prc != VL_OK) {
+        vl_free(s);
+        return prc;
+    }
     for (size_t i = 0; i < HTTP_CONNS; i++) {
         http_worker *w = &s->w[i];
         w->s = s;

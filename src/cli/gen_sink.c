@@ -49,11 +49,12 @@ static const gen_sink_ops fd_ops = {fd_write, fd_finish, fd_free};
 
 int gen_sink_open(const char *to, const char *const *props, size_t n_props, gen_sink **out, vl_error *err) {
     *out = NULL;
-    if (strncmp(to, "http://", 7) == 0) return gen_http_open(to, out, err);
+    if (strncmp(to, "http://", 7) == 0) return gen_http_open(to, props, n_props, out, err);
     if (strncmp(to, "https://", 8) == 0)
         return vl_error_set(err, VL_EINVAL, "--to %s: https is not supported; the collector speaks plain HTTP "
                                             "(put a TLS proxy in front of it)", to);
     if (strncmp(to, "kafka://", 8) == 0) return gen_kafka_open(to, props, n_props, out, err);
+    if (n_props) return vl_error_set(err, VL_EINVAL, "--to %s: -X %s: a file takes no settings", to, props[0]);
     fd_sink *s = vl_calloc(1, sizeof(*s));
     if (!s) return vl_error_set(err, VL_ENOMEM, "out of memory");
     s->base.ops = &fd_ops;

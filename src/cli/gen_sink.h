@@ -28,8 +28,9 @@ struct gen_sink {
 };
 
 /* Opens the sink `to` names: "-" (stdout), a file path, http://HOST:PORT[/path]
- * or kafka://BROKERS/TOPIC. props are "key=value" settings passed through
- * to the Kafka producer (-X), ignored by the others. */
+ * or kafka://BROKERS/TOPIC. props are the "key=value" settings of -X: passed
+ * through to the Kafka producer; for HTTP, compression=gzip|none; a file
+ * takes none. */
 int gen_sink_open(const char *to, const char *const *props, size_t n_props, gen_sink **out,
                   vl_error *err) VL_MUST_CHECK;
 
@@ -42,7 +43,8 @@ static inline void gen_sink_free(gen_sink *s) {
 }
 
 /* The network sinks (gen_http.c, gen_kafka.c). */
-int gen_http_open(const char *url, gen_sink **out, vl_error *err) VL_MUST_CHECK;
+int gen_http_open(const char *url, const char *const *props, size_t n_props, gen_sink **out,
+                  vl_error *err) VL_MUST_CHECK;
 int gen_kafka_open(const char *url, const char *const *props, size_t n_props, gen_sink **out,
                    vl_error *err) VL_MUST_CHECK;
 
