@@ -223,6 +223,14 @@ int vl_buf_printf(vl_buf *b, const char *fmt, ...) VL_PRINTF(2, 3) VL_MUST_CHECK
 /** @brief Ensures a NUL after the data (not counted in n) and returns p. */
 const char *vl_buf_cstr(vl_buf *b);
 
+/** @brief Appends to out what in[0..n) inflates to: gzip (one or more
+ *  concatenated members) or a zlib stream, detected. Stops with *too_large
+ *  set (and VL_OK) once the output passes limit bytes, so a small body
+ *  cannot make it allocate more than about limit.
+ *  @return VL_OK; VL_EINVAL for corrupt or truncated data (the message names
+ *  the byte); VL_ENOMEM. */
+int vl_inflate(const char *in, size_t n, size_t limit, vl_buf *out, bool *too_large, vl_error *err) VL_MUST_CHECK;
+
 /** @brief A write callback that appends to the vl_buf ctx (for sinks such
  *  as vl_pq_sink): VL_OK or VL_ENOMEM with err set. */
 int vl_buf_sink_write(void *ctx, const void *p, size_t n, vl_error *err) VL_MUST_CHECK;

@@ -3,6 +3,8 @@
 #include "core/core.h"
 #include "vl_test.h"
 
+#include <zlib.h>
+
 #include <math.h>
 #include <string.h>
 
@@ -259,6 +261,90 @@ static void t_grow_and_sink(vl_test *t) {
     vl_buf_free(&b);
 }
 
+
+/* gzip (windowBits 31) or zlib (15) of p[0..n) at level 1, appended to out */
+static void compress_to(vl_buf *out, const char *p, size_t n, int bits) {
+    z_stream z;
+    memset(&z, 0, sizeof(z));
+    if (deflateInit2(&z, 1, Z_DEFLATED, bits, 8, Z_DEFAULT_STRATEGY) != Z_OK) abort();
+    size_t bound = deflateBound(&z, (uLong)n);
+    if (vl_buf_reserve(out, bound) != VL_OK) abort();
+    z.next_in = (Bytef *)(uintptr_t)p;
+    z.avail_in = (uInt)n;
+    z.next_out = (Bytef *)out->p + out->n;
+    z.avail_out = (uInt)bound;
+    if (deflate(&z, Z_FINISH) != Z_STREAM_END) abort();
+    out->n += bound - z.avail_out;
+    deflateEnd(&z);
+}
+
+static void t_inflate(vl_test *t) {
+    vl_buf plain, gz, out;
+    vl_buf_init(&plain);
+    vl_buf_init(&gz);
+    vl_buf_init(&out);
+    for (int i = 0; i < 20000; i++) REQUIRE(t, vl_buf_printf(&plain, "{\"event_id\":\"e%d\",\"n\":%d}\n", i, i * 7) == VL_OK);
+    vl_error err;
+    bool big;
+    /* one gzip member (libdeflate), appended after what out held */
+    compress_to(&gz, plain.p, plain.n, 31);
+    REQUIRE(t, vl_buf_append(&out, "x", 1) == VL_OK);
+    CHECK_EQ_INT(t, vl_inflate(gz.p, gz.n, plain.n, &out, &big, &err), VL_OK);
+    CHECK(t, !big && out.n == plain.n + 1 && memcmp(out.p + 1, plain.p, plain.n) == 0);
+    /* one byte over the limit: too large, whichever path */
+    out.n = 0;
+    CHECK_EQ_INT(t, vl_inflate(gz.p, gz.n, plain.n - 1, &out, &big, &err), VL_OK);
+    CHECK(t, big);
+    /* two members (zlib's path) */
+    size_t one = gz.n;
+    compress_to(&gz, plain.p, plain.n, 31);
+    out.n = 0;
+    CHECK_EQ_INT(t, vl_inflate(gz.p, gz.n, 2 * plain.n, &out, &big, &err), VL_OK);
+    CHECK(t, !big && out.n == 2 * plain.n && memcmp(out.p + plain.n, plain.p, plain.n) == 0);
+    /* a zlib stream (Content-Encoding: deflate) */
+    vl_buf zl;
+    vl_buf_init(&zl);
+    compress_to(&zl, plain.p, plain.n, 15);
+    out.n = 0;
+    CHECK_EQ_INT(t, vl_inflate(zl.p, zl.n, plain.n, &out, &big, &err), VL_OK);
+    CHECK(t, !big && out.n == plain.n && memcmp(out.p, plain.p, plain.n) == 0);
+    vl_buf_free(&zl);
+    /* a trailer that lies about the size: small ISIZE, then a huge one */
+    gz.n = one;
+    gz.p[one - 4] = 5, gz.p[one - 3] = gz.p[one - 2] = gz.p[one - 1] = 0;
+    out.n = 0;
+    CHECK_EQ_INT(t, vl_inflate(gz.p, gz.n, plain.n, &out, &big, &err), VL_EINVAL); /* zlib checks ISIZE */
+    gz.p[one - 1] = 0x7f;
+    out.n = 0;
+    CHECK_EQ_INT(t, vl_inflate(gz.p, gz.n, 1 << 20, &out, &big, &err), VL_EINVAL);
+    CHECK(t, out.cap < (4u << 20)); /* no allocation of the claimed 2 GiB */
+    /* truncated, corrupt, not compressed at all */
+    out.n = 0;
+    CHECK_EQ_INT(t, vl_inflate(gz.p, gz.n / 2, plain.n, &out, &big, &err), VL_EINVAL);
+    CHECK(t, strstr(err.msg, "ends early") != NULL);
+    memset(gz.p + 100, 0xff, 64);
+    out.n = 0;
+    CHECK_EQ_INT(t, vl_inflate(gz.p, one, plain.n, &out, &big, &err), VL_EINVAL);
+    CHECK(t, strstr(err.msg, "at byte") != NULL);
+    out.n = 0;
+    CHECK_EQ_INT(t, vl_inflate(plain.p, 100, plain.n, &out, &big, &err), VL_EINVAL);
+    /* a bomb: 64 MiB of zeros in about 64 KiB, limit 1 MiB */
+    vl_buf zeros;
+    vl_buf_init(&zeros);
+    REQUIRE(t, vl_buf_reserve(&zeros, 64u << 20) == VL_OK);
+    memset(zeros.p, 0, 64u << 20);
+    gz.n = 0;
+    compress_to(&gz, zeros.p, 64u << 20, 31);
+    vl_buf_free(&zeros);
+    vl_buf_free(&out);
+    vl_buf_init(&out);
+    CHECK_EQ_INT(t, vl_inflate(gz.p, gz.n, 1 << 20, &out, &big, &err), VL_OK);
+    CHECK(t, big && out.cap <= (4u << 20));
+    vl_buf_free(&out);
+    vl_buf_free(&gz);
+    vl_buf_free(&plain);
+}
+
 static const vl_test_case cases[] = {
     {"error messages are formatted, truncated and prefixed", t_error_set_truncates},
     {"arena allocates aligned memory, resets and honours its limit", t_arena},
@@ -271,5 +357,6 @@ static const vl_test_case cases[] = {
     {"the logger honours its level", t_log_does_not_crash},
     {"the u64 set adds, finds and grows", t_u64set},
     {"arrays grow by doubling; buffers take sink writes", t_grow_and_sink},
+    {"gzip and zlib bodies inflate under a limit; bad ones are refused", t_inflate},
 };
 VL_TEST_MAIN(cases)

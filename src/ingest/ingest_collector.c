@@ -38,7 +38,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <zlib.h>
 
 #define MAX_REASONS 10
 
@@ -502,56 +501,6 @@ void vl_collector_get_stats(vl_collector *c, vl_collector_stats *st) {
 
 /* ------------------------------------------------------------- requests */
 
-static int gunzip(const char *in, size_t n, size_t limit, vl_buf *out, bool *too_large, vl_error *err) {
-    z_stream z;
-    memset(&z, 0, sizeof(z));
-    z.zalloc = vl_zlib_alloc;
-    z.zfree = vl_zlib_free;
-    if (inflateInit2(&z, 15 + 32) != Z_OK) return oom(err); /* gzip or zlib, detected */
-    z.next_in = (Bytef *)(uintptr_t)in;
-    z.avail_in = (uInt)n;
-    int rc = VL_OK;
-    for (;;) {
-        if (out->cap - out->n < 65536) {
-            size_t want = out->n + (out->n < 65536 ? 65536 : out->n);
-            if (want > limit + 65536) want = limit + 65536;
-            if (vl_buf_reserve(out, want) != VL_OK) {
-                rc = oom(err);
-                break;
-            }
-        }
-        z.next_out = (Bytef *)out->p + out->n;
-        z.avail_out = (uInt)(out->cap - out->n);
-        int zr = inflate(&z, Z_NO_FLUSH);
-        out->n = out->cap - z.avail_out;
-        if (out->n > limit) {
-            *too_large = true;
-            break;
-        }
-        if (zr == Z_STREAM_END) {
-            if (z.avail_in) { /* concatenated gzip members */
-                if (inflateReset(&z) != Z_OK) {
-                    rc = vl_error_set(err, VL_EINVAL, "bad gzip body");
-                    break;
-                }
-                continue;
-            }
-            break;
-        }
-        if (zr == Z_BUF_ERROR && z.avail_in == 0) {
-            rc = vl_error_set(err, VL_EINVAL, "the gzip body ends early (after %lu bytes)", (unsigned long)z.total_in);
-            break;
-        }
-        if (zr != Z_OK && zr != Z_BUF_ERROR) {
-            rc = vl_error_set(err, VL_EINVAL, "bad gzip body at byte %lu: %s", (unsigned long)z.total_in,
-                              z.msg ? z.msg : "corrupt data");
-            break;
-        }
-    }
-    inflateEnd(&z);
-    return rc;
-}
-
 /* Splits a JSON array of events into NDJSON lines: elements are found by
  * tracking strings and nesting; whitespace newlines inside an element
  * become spaces (a raw newline inside a string is invalid JSON anyway and
@@ -654,7 +603,7 @@ int vl_collector_post(vl_collector *c, const char *body, size_t n, const char *e
             goto fail;
         }
         bool too_large = false;
-        if (gunzip(body, n, c->o.max_body, &plain, &too_large, &err) != VL_OK) {
+        if (vl_inflate(body, n, c->o.max_body, &plain, &too_large, &err) != VL_OK) {
             snprintf(msg, sizeof(msg), "%.390s", err.msg);
             status = err.code == VL_ENOMEM ? 503 : 400;
             goto fail;
