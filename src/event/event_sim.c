@@ -1693,12 +1693,15 @@ int vl_sim_create(const vl_sim_config *c, vl_sim **out, vl_error *err) {
         return vl_error_set(err, VL_EINVAL, "give the number of events, or of users for a whole period");
     int64_t now = vl_now_us();
     /* Real-time warm-up: sessions run for hours (binge watchers), so the
-     * longer the silent warm-up the closer to steady state; 1 to 4 hours,
-     * within a budget of about 5M simulated events. */
+     * longer the silent warm-up the closer to steady state; up to 4 hours,
+     * within a budget of about 5M simulated events (a few seconds), and at
+     * least a minute: at 100,000 events/s an hour would take minutes to
+     * simulate before the first line. The audience is sized by a pilot
+     * with the same warm-up, so the rate is right either way. */
     int64_t warm_us = SIM_HOUR;
     if (c->rate > 0) {
         double w = 5e6 / c->rate;
-        warm_us = w >= 4 * 3600 ? 4 * SIM_HOUR : w <= 3600 ? SIM_HOUR : (int64_t)w * SIM_SEC;
+        warm_us = w >= 4 * 3600 ? 4 * SIM_HOUR : w <= 60 ? 60 * SIM_SEC : (int64_t)w * SIM_SEC;
     }
     uint32_t users = c->users;
     double activity = 1.0;
