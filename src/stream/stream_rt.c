@@ -94,6 +94,7 @@ typedef struct content {
     char *id;
     int64_t conc;
     uint32_t watch_ms_rest; /* watch time below a second, carried */
+    int32_t last_minute;    /* the newest slot written */
     cslot slot[CONTENT_SLOTS];
 } content;
 
@@ -331,6 +332,7 @@ static uint32_t content_of(vl_rt *rt, const vl_event *ev) {
 }
 
 static cslot *cslot_at(content *c, int64_t minute) {
+    if (minute > c->last_minute) c->last_minute = (int32_t)minute;
     cslot *s = &c->slot[minute % CONTENT_SLOTS];
     if (s->minute != (int32_t)minute) {
         memset(s, 0, sizeof(*s));
@@ -1081,6 +1083,37 @@ static int top_cmp(const void *a, const void *b) {
     return strcmp(x->key, y->key);
 }
 
+/* Keeps the k best items seen in a min-heap (worst at the root): O(n log k)
+ * over all contents instead of sorting them all. */
+static void heap_sift(top_item *h, size_t n, size_t i) {
+    for (;;) {
+        size_t l = 2 * i + 1, r = l + 1, m = i;
+        if (l < n && top_cmp(&h[l], &h[m]) > 0) m = l;
+        if (r < n && top_cmp(&h[r], &h[m]) > 0) m = r;
+        if (m == i) return;
+        top_item t = h[i];
+        h[i] = h[m];
+        h[m] = t;
+        i = m;
+    }
+}
+
+static void heap_offer(top_item *h, size_t *n, size_t k, top_item it) {
+    if (*n < k) { /* sift up */
+        size_t i = (*n)++;
+        h[i] = it;
+        while (i && top_cmp(&h[(i - 1) / 2], &h[i]) < 0) {
+            top_item t = h[i];
+            h[i] = h[(i - 1) / 2];
+            h[(i - 1) / 2] = t;
+            i = (i - 1) / 2;
+        }
+    } else if (top_cmp(&it, &h[0]) < 0) { /* better than the worst kept */
+        h[0] = it;
+        heap_sift(h, *n, 0);
+    }
+}
+
 static int top_locked(vl_rt *rt, const char *dim, const char *mname, int k, int64_t window_us, vl_buf *out,
                       vl_error *err) {
     VL_RETURN_IF_ERR(check_window(rt, window_us, "window", err));
@@ -1098,12 +1131,12 @@ static int top_locked(vl_rt *rt, const char *dim, const char *mname, int k, int6
                                 "metric: content_id ranks by plays, attempts, concurrent_plays or watch_time_s");
         if (!conc && to - from > CONTENT_SLOTS * 60 - 60)
             return vl_error_set(err, VL_EINVAL, "window: content_id ranks over at most %d minutes", CONTENT_SLOTS - 1);
-        items = vl_calloc(rt->cn ? rt->cn : 1, sizeof(*items));
+        items = vl_calloc((size_t)k, sizeof(*items));
         if (!items) return vl_error_set(err, VL_ENOMEM, "out of memory");
         int64_t fm = floor_div(from, 60), tm = floor_div(to + 59, 60);
         for (size_t i = 0; i < rt->ccap; i++) {
             const content *c = &rt->contents[i];
-            if (!c->key) continue;
+            if (!c->key || (conc ? c->conc <= 0 : c->last_minute < fm)) continue;
             double v = 0;
             if (conc) v = (double)c->conc;
             else
@@ -1112,7 +1145,7 @@ static int top_locked(vl_rt *rt, const char *dim, const char *mname, int k, int6
                     if (!sl->minute || sl->minute < fm || sl->minute >= tm) continue;
                     v += plays ? sl->plays : att ? sl->attempts : sl->watch_s;
                 }
-            if (v > 0) items[n++] = (top_item){c->id, v};
+            if (v > 0) heap_offer(items, &n, (size_t)k, (top_item){c->id, v});
         }
     } else {
         int d;

@@ -463,10 +463,61 @@ static void t_out_of_memory(vl_test *t) {
     }
 }
 
+
+/* Top-k over many titles equals a full sort (the engine keeps a heap of k). */
+static void t_top_content(vl_test *t) {
+    vl_rt_opts o = {.no_wall_clock = true};
+    vl_rt *rt;
+    vl_error err;
+    REQUIRE(t, vl_rt_create(&o, &rt, &err) == VL_OK);
+    enum { TITLES = 500 };
+    int plays[TITLES] = {0};
+    vl_rng r;
+    vl_rng_seed(&r, 5);
+    mk m;
+    char cid[32];
+    for (int v = 1; v <= 20000; v++) {
+        int c = (int)vl_rng_below(&r, (uint64_t)(1 + vl_rng_below(&r, TITLES))); /* skewed */
+        snprintf(cid, sizeof(cid), "c-%03d", c);
+        mkev(&m, VL_ET_PLAY, T0 + v * 1000LL, v, v, "tv", 700);
+        vl_event_set_s(&m.ev, VL_F_CONTENT_ID, cid, strlen(cid));
+        REQUIRE(t, vl_rt_add(rt, &m.ev) == VL_OK);
+        plays[c]++;
+    }
+    for (int k = 1; k <= 25; k += 8) {
+        vl_buf b;
+        vl_buf_init(&b);
+        REQUIRE(t, vl_rt_top_json(rt, "content_id", "plays", k, 5 * 60 * US, &b, &err) == VL_OK);
+        vl_arena a;
+        vl_arena_init(&a, 0);
+        const vl_json *doc;
+        REQUIRE(t, vl_json_parse(b.p, b.n, &a, &doc, &err) == VL_OK);
+        const vl_json *items = vl_json_get(doc, "items");
+        CHECK_EQ_INT(t, vl_json_len(items), k);
+        /* the brute force: best counts first, ties by name */
+        bool used[TITLES] = {false};
+        for (size_t i = 0; i < vl_json_len(items); i++) {
+            int best = -1;
+            for (int c = 0; c < TITLES; c++)
+                if (!used[c] && plays[c] > 0 && (best < 0 || plays[c] > plays[best])) best = c;
+            used[best] = true;
+            snprintf(cid, sizeof(cid), "c-%03d", best);
+            const vl_json *it = vl_json_at(items, i);
+            vl_sv key;
+            CHECK(t, vl_json_str(vl_json_get(it, "key"), &key) && key.n == strlen(cid) && memcmp(key.p, cid, key.n) == 0);
+            CHECK_EQ_INT(t, jint(it, "value"), plays[best]);
+        }
+        vl_arena_destroy(&a);
+        vl_buf_free(&b);
+    }
+    vl_rt_destroy(rt);
+}
+
 static const vl_test_case cases[] = {
     {"a simulated day: every metric equals the truth", t_truth},
     {"concurrency, duplicates, lateness, timeouts and failures", t_concurrency_lateness_timeouts},
     {"queries: empty engine, JSON, and errors naming the parameter", t_queries_and_errors},
+    {"top content by plays equals a full sort", t_top_content},
     {"allocation failures are reported, never crash", t_out_of_memory},
 };
 VL_TEST_MAIN(cases)
