@@ -76,6 +76,7 @@ static int inflate_zlib(const char *in, size_t n, size_t limit, vl_buf *out, boo
  * member; VL_EAGAIN (out unchanged) when zlib should try instead. */
 static int inflate_fast(const char *in, size_t n, size_t limit, vl_buf *out) {
     if (n < 18 || (unsigned char)in[0] != 0x1f || (unsigned char)in[1] != 0x8b) return VL_EAGAIN;
+    if (in[3] & 0x02) return VL_EAGAIN; /* FHCRC: libdeflate skips the header's CRC, zlib checks it */
     const unsigned char *t = (const unsigned char *)in + n - 4; /* ISIZE, little-endian */
     size_t isize = (size_t)t[0] | (size_t)t[1] << 8 | (size_t)t[2] << 16 | (size_t)t[3] << 24;
     if (isize > limit || vl_buf_reserve(out, isize) != VL_OK) return VL_EAGAIN;
