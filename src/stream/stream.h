@@ -64,6 +64,7 @@ typedef struct vl_rt_stats {
     int64_t late_events;  /* older than the watermark */
     int64_t duplicates;   /* an event_id the view had already sent */
     int64_t views_tracked, views_timed_out, contents_tracked;
+    int64_t views_joined; /* first seen mid-way (begun before): playing, not attempts */
     int64_t now_us, watermark_us; /* 0 before the first event */
     int64_t memory_bytes;
     double concurrent_plays, plays_per_min, rebuffering_ratio, vsf_rate; /* last minute; NaN: no data */

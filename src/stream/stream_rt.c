@@ -125,7 +125,7 @@ struct vl_rt {
     int64_t max_window_us;
 
     int64_t max_us, now_us, next_sweep_us;
-    int64_t events, late, dups, timed_out;
+    int64_t events, late, dups, timed_out, joined;
 
     slice slices[N_SLICES];
     char dim_vals[NDIM][DIM_VALUES][65];
@@ -629,6 +629,28 @@ static void view_event(view *v, const vl_event *ev, int64_t t, delta *d) {
     }
 }
 
+/* Whether a view's first event is one a view begins with: its first frame
+ * (a play with startup_ms), a pre-roll ad, or an end before any frame (a
+ * stop or a fatal error without bitrate_kbps, which players send only once
+ * frames play; position_ms is no guide: a view may resume mid-title). Any
+ * other first event means the view began before the engine saw it (a
+ * restart, or the lateness dropped its start): it is not counted as an
+ * attempt or a play, only as playing. */
+static bool opens_view(const vl_event *ev) {
+    int type = (int)ev->v[VL_F_EVENT_TYPE].i;
+    switch (type) {
+    case VL_ET_PLAY: return vl_event_has(ev, VL_F_STARTUP_MS);
+    case VL_ET_AD_IMPRESSION:
+    case VL_ET_AD_CLICK:
+    case VL_ET_AD_SKIP:
+    case VL_ET_AD_COMPLETE:
+        return vl_event_has(ev, VL_F_AD_POSITION) && ev->v[VL_F_AD_POSITION].i == VL_ADPOS_PREROLL;
+    case VL_ET_STOP:
+    case VL_ET_ERROR: return !vl_event_has(ev, VL_F_BITRATE_KBPS);
+    default: return false;
+    }
+}
+
 int vl_rt_add_locked(vl_rt *rt, const vl_event *ev) {
     int64_t t = ev->v[VL_F_EVENT_TIME].i;
     advance(rt, t);
@@ -660,7 +682,12 @@ int vl_rt_add_locked(vl_rt *rt, const vl_event *ev) {
             }
             v->content = content_of(rt, ev);
             v->last_us = t;
-            d.c[C_ATTEMPTS] = 1;
+            if (opens_view(ev)) {
+                d.c[C_ATTEMPTS] = 1;
+            } else { /* a view that began before the engine saw it: playing, not an attempt here */
+                v->flags |= V_STARTED;
+                rt->joined++;
+            }
         } else if (!v->content) {
             v->content = content_of(rt, ev);
         }
@@ -1031,8 +1058,10 @@ static int timeseries_locked(vl_rt *rt, const metric *m, int64_t window_us, int6
     const slice *s = si >= 0 ? &rt->slices[si] : NULL;
     int64_t to, from;
     window_secs(rt, window_us, &from, &to);
-    if (sk || !per_sec) to = floor_div(to + 59, 60) * 60; /* whole minutes */
-    if (sk && w > MSK_SLOTS * 60) to = floor_div(to + 3599, 3600) * 3600; /* whole hours */
+    /* steps start on multiples of the step (whole minutes, hours when the
+     * step is), so that series fetched a moment apart line up; the last
+     * step ends in the future: it is partial */
+    to = floor_div(to + step - 1, step) * step;
     int64_t conc = s && s->used ? s->conc : 0;
     VL_RETURN_IF_ERR(vl_buf_printf(out, "{\"metric\":\"%s\",\"window_s\":%lld,\"step_s\":%lld,", m->name,
                                    (long long)(n * step), (long long)step));
@@ -1209,6 +1238,7 @@ void vl_rt_get_stats(vl_rt *rt, vl_rt_stats *st) {
     st->duplicates = rt->dups;
     st->views_tracked = (int64_t)rt->vn;
     st->views_timed_out = rt->timed_out;
+    st->views_joined = rt->joined;
     st->contents_tracked = (int64_t)rt->cn;
     st->now_us = rt->now_us == INT64_MIN ? 0 : rt->now_us;
     st->watermark_us = rt->now_us == INT64_MIN ? 0 : rt->now_us - rt->lateness_us;
@@ -1221,10 +1251,10 @@ int vl_rt_stats_json(vl_rt *rt, vl_buf *out) {
     vl_rt_get_stats(rt, &st);
     VL_RETURN_IF_ERR(vl_buf_printf(out,
                                    "{\"events\":%lld,\"late_events\":%lld,\"duplicates\":%lld,\"views_tracked\":%lld,"
-                                   "\"views_timed_out\":%lld,\"contents_tracked\":%lld,",
+                                   "\"views_timed_out\":%lld,\"views_joined\":%lld,\"contents_tracked\":%lld,",
                                    (long long)st.events, (long long)st.late_events, (long long)st.duplicates,
                                    (long long)st.views_tracked, (long long)st.views_timed_out,
-                                   (long long)st.contents_tracked));
+                                   (long long)st.views_joined, (long long)st.contents_tracked));
     VL_RETURN_IF_ERR(put_time(out, "now", st.now_us ? st.now_us : INT64_MIN));
     VL_RETURN_IF_ERR(vl_buf_putc(out, ','));
     VL_RETURN_IF_ERR(put_time(out, "watermark", st.now_us ? st.watermark_us : INT64_MIN));

@@ -325,7 +325,9 @@ static const vl_event *mkev(mk *m, int type, int64_t t, int view, int user, cons
         vl_event_set_s(&m->ev, VL_F_ERROR_CODE, "X", 1);
         vl_event_set_i(&m->ev, VL_F_ERROR_FATAL, extra);
     }
-    vl_event_set_i(&m->ev, VL_F_BITRATE_KBPS, 3000);
+    if (type == VL_ET_AD_IMPRESSION) vl_event_set_i(&m->ev, VL_F_AD_POSITION, VL_ADPOS_PREROLL);
+    if (type != VL_ET_STOP && type != VL_ET_ERROR && type != VL_ET_AD_IMPRESSION)
+        vl_event_set_i(&m->ev, VL_F_BITRATE_KBPS, 3000); /* sent once frames play */
     return &m->ev;
 }
 
@@ -381,6 +383,14 @@ static void t_concurrency_lateness_timeouts(vl_test *t) {
     CHECK_EQ_INT(t, (int64_t)value(t, rt, "ebvs", 60 * US, &desk), 1);
     CHECK(t, fabs(value(t, rt, "vsf_rate", 60 * US, &desk) - 1.0 / 3) < 1e-12);
     CHECK(t, isnan(value(t, rt, "rebuffering_ratio", 60 * US, &desk)) == false);
+    /* a view first seen mid-way (a heartbeat): playing, but no attempt here */
+    double conc = value(t, rt, "concurrent_plays", 60 * US, NULL);
+    CHECK(t, vl_rt_add(rt, mkev(&m, VL_ET_HEARTBEAT, T0 + 104 * US, 13, 6, "desktop", 0)) == VL_OK);
+    CHECK_EQ_INT(t, (int64_t)value(t, rt, "attempts", 60 * US, &desk), 3);
+    CHECK_EQ_INT(t, (int64_t)value(t, rt, "plays", 60 * US, &desk), 1);
+    CHECK_EQ_INT(t, (int64_t)value(t, rt, "concurrent_plays", 60 * US, NULL), (int64_t)conc + 1);
+    vl_rt_get_stats(rt, &st);
+    CHECK_EQ_INT(t, st.views_joined, 1);
     /* top content by concurrency and by plays */
     REQUIRE(t, vl_rt_top_json(rt, "content_id", "plays", 5, 15 * 60 * US, &b, &err) == VL_OK);
     CHECKF(t, strstr(b.p, "{\"key\":\"mov-1\",\"value\":3}") != NULL, "%s", vl_buf_cstr(&b));
