@@ -581,4 +581,73 @@ bool vl_json_read_u4(const char *p, const char *e, unsigned *out);
  *  @return the length written. */
 size_t vl_json_unescape(const char *p, size_t n, char *out);
 
+/* ============================================================= histograms
+ * vl_histo: a histogram with fixed bucket bounds and atomic counters, for
+ * metrics observed on hot paths (commit and fsync latencies, file sizes).
+ * Observing is a binary search over at most VL_HISTO_MAX_BOUNDS bounds and
+ * two relaxed atomic adds: no lock, no allocation, any number of threads.
+ *
+ * Values are integers in the unit the code measures (microseconds, bytes,
+ * rows); `unit` says how many of them make one unit of exposition (1000000
+ * for microseconds shown as seconds, 1 for bytes), so sums stay exact and
+ * bucket bounds print as short decimals (1000 / 1e6 is exactly 0.001).
+ * Buckets are Prometheus's: bound i counts observations <= bounds[i], and
+ * one more bucket (+Inf) takes those above the last bound.
+ *
+ * Reading (vl_histo_read) loads each counter once, without stopping
+ * writers: a snapshot taken while observations land may hold an
+ * observation in its buckets but not yet in its sum (or the reverse); the
+ * count is always the sum of the buckets, so _count equals the +Inf bucket
+ * and the cumulative buckets never decrease.
+ */
+#define VL_HISTO_MAX_BOUNDS 24
+
+typedef struct vl_histo {
+    int64_t bounds[VL_HISTO_MAX_BOUNDS]; /* ascending, inclusive upper bounds */
+    uint32_t n_bounds;
+    int64_t unit;                        /* observed units per exposed unit (>= 1) */
+    _Atomic int64_t buckets[VL_HISTO_MAX_BOUNDS + 1]; /* per bucket, not cumulative;
+                                                         [n_bounds] is +Inf */
+    _Atomic int64_t sum;
+} vl_histo;
+
+/* A plain copy of a histogram, for exposition. */
+typedef struct vl_histo_snap {
+    int64_t bounds[VL_HISTO_MAX_BOUNDS];
+    uint32_t n_bounds;
+    int64_t unit;
+    int64_t cum[VL_HISTO_MAX_BOUNDS + 1]; /* cumulative: cum[i] observations <= bounds[i];
+                                             cum[n_bounds] is the count (+Inf) */
+    int64_t sum;
+} vl_histo_snap;
+
+/**
+ * @brief Sets a histogram's bounds and zeroes it (not thread-safe: before
+ * any observation).
+ * @param bounds n_bounds strictly ascending upper bounds (copied).
+ * @param unit observed units per exposed unit, >= 1.
+ * @return VL_OK; VL_EINVAL for more than VL_HISTO_MAX_BOUNDS bounds, bounds
+ *  not strictly ascending, or unit < 1 (the histogram is then left with no
+ *  bounds: everything goes to +Inf).
+ */
+int vl_histo_init(vl_histo *h, const int64_t *bounds, uint32_t n_bounds, int64_t unit,
+                  vl_error *err) VL_MUST_CHECK;
+/** @brief Counts one observation (thread-safe, lock-free). */
+void vl_histo_observe(vl_histo *h, int64_t v);
+/** @brief A snapshot (thread-safe; see the consistency note above). */
+void vl_histo_read(const vl_histo *h, vl_histo_snap *out);
+/** @brief The number of the bucket v falls in (n_bounds: +Inf). */
+uint32_t vl_histo_bucket(const int64_t *bounds, uint32_t n_bounds, int64_t v);
+
+/* Bucket bounds used across vidlake, so that the same figure is bucketed
+ * the same way wherever it is measured. */
+extern const int64_t vl_histo_latency_us[]; /* 50 µs .. 60 s: fsyncs, commits */
+extern const uint32_t vl_histo_latency_us_n;
+extern const int64_t vl_histo_counts[];     /* 1 .. 10M: rows per file, events per request */
+extern const uint32_t vl_histo_counts_n;
+extern const int64_t vl_histo_bytes[];      /* 4 KiB .. 1 GiB: file sizes */
+extern const uint32_t vl_histo_bytes_n;
+
+/* ========================================================= end histograms */
+
 #endif /* VL_CORE_H */
