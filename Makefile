@@ -56,6 +56,14 @@ FUZZERS  := $(foreach f,$(FUZZ_SRC),$(B)/fuzz/$(notdir $(f:.c=)))
 BENCHES  := $(foreach f,$(BENCH_SRC),$(B)/bench/$(notdir $(f:.c=)))
 TOOLS    := $(foreach f,$(TOOL_SRC),$(B)/tools/$(notdir $(f:.c=)))
 
+# The dashboard's files, built into libvidlake.a (src/server/server_assets.h):
+# web/ and uPlot from npm (node_modules/uplot, MIT) become one generated C
+# source; it is regenerated when a file in web/ changes, or one comes or goes.
+UPLOT     := node_modules/uplot
+WEB_SRC   := $(sort $(wildcard web/*.html web/*.mjs web/*.js web/*.css web/*.svg))
+ASSET_SRC := $(WEB_SRC) $(UPLOT)/dist/uPlot.iife.min.js $(UPLOT)/dist/uPlot.min.css $(UPLOT)/LICENSE
+ASSET_OBJ := $(B)/obj/gen/server_assets_data.o
+
 .PHONY: all build tests-build test check asan demo bench benches fuzz fuzz-build fuzzers deps install clean lint
 
 all:
@@ -65,7 +73,7 @@ all:
 
 build: $(B)/vidlake $(B)/libvidlake.a
 
-$(B)/libvidlake.a: $(LIB_OBJ)
+$(B)/libvidlake.a: $(LIB_OBJ) $(ASSET_OBJ)
 	@mkdir -p $(@D)
 	@rm -f $@
 	ar rcs $@ $^
@@ -86,6 +94,22 @@ $(B)/obj/%.o: %.c
 	@mkdir -p $(@D)
 	$(say) CC $<
 	$(Q)$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+# Dashboard assets: generate the C source, then compile it like the rest.
+$(B)/gen/server_assets_data.c: scripts/embed-assets.sh $(ASSET_SRC) web
+	@mkdir -p $(@D)
+	$(say) GEN $@
+	$(Q)scripts/embed-assets.sh $@ $(ASSET_SRC)
+
+$(ASSET_OBJ): $(B)/gen/server_assets_data.c
+	@mkdir -p $(@D)
+	$(say) CC $<
+	$(Q)$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+# Without node_modules/uplot, say how to get it instead of "No rule to make".
+$(UPLOT)/%:
+	@echo "error: $@ is missing: the dashboard is built with uPlot from npm; run 'make deps' (npm ci)" >&2
+	@exit 1
 
 # One test binary per module test file: build/<mode>/test/<mod>_test.
 define test_rule

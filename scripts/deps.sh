@@ -6,8 +6,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# command -> Debian package
-cmds=(cc:gcc make:make pkg-config:pkg-config jq:jq curl:curl)
+# command -> Debian package (chromium: the dashboard's browser test, driven
+# by playwright-core from npm, which never downloads a browser of its own;
+# and promtool: checks /metrics and deploy/prometheus in the tests)
+cmds=(cc:gcc make:make pkg-config:pkg-config jq:jq curl:curl chromium:chromium promtool:prometheus)
 # pkg-config module -> Debian package (the libraries in the Makefile's PKGS)
 mods=(zlib:zlib1g-dev libzstd:libzstd-dev liblz4:liblz4-dev libbrotlidec:libbrotli-dev libdeflate:libdeflate-dev
       libmicrohttpd:libmicrohttpd-dev rdkafka:librdkafka-dev)
@@ -50,10 +52,9 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt_install "${missing[@]}"
 fi
 
-# npm packages (test peers, dashboard assets), when the project has any:
-# exactly the versions in package-lock.json, from the npm registry. Without
-# them the tests that need them print "skip NAME: why", so a failed npm ci
-# is reported here but does not stop the build.
+# npm packages (the dashboard's chart library, test peers): exactly the
+# versions in package-lock.json, from the npm registry. The binary embeds
+# uPlot, so without them the build cannot go on: a failed npm ci stops here.
 if [ -f package-lock.json ]; then
   if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
     if ! command -v npm >/dev/null 2>&1; then
@@ -62,7 +63,8 @@ if [ -f package-lock.json ]; then
     fi
     echo "deps: npm ci" >&2
     if ! npm ci --no-audit --no-fund --loglevel=error >&2; then
-      echo "deps: npm ci failed; tests that need the npm packages will be skipped" >&2
+      echo "deps: npm ci failed: the dashboard's assets (uPlot) and the test peers need it" >&2
+      exit 1
     fi
   fi
 fi
