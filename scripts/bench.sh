@@ -122,6 +122,31 @@ echo "   none: uncompressed bodies, the collector's own throughput"
 http_run gzip
 http_run none
 
+frate=${VIDLAKE_BENCH_FRESH_RATE:-100000}
+echo
+echo "== real time: freshness and API latency while live viewers send $frate events/s (generate --rate, gzip)"
+echo "   to vidlake serve; freshness = POST of one event -> the summary counts it (WAL fsync included);"
+echo "   the prober is node (bench/freshness.mjs), on the same 2 cores as the server and the load"
+rm -rf "$tmp/flake" "$tmp/fport"
+"$V" serve --lake "$tmp/flake" --listen 127.0.0.1:0 --port-file "$tmp/fport" 2>"$tmp/fserve.log" &
+fpid=$!
+for _ in $(seq 1 200); do [ -s "$tmp/fport" ] && break; sleep 0.05; done
+furl="http://127.0.0.1:$(cat "$tmp/fport")"
+"$V" generate --rate "$frate" --seed 4 --to "$furl" 2>"$tmp/fgen.log" &
+gpid=$!
+# the simulator sizes and warms up a large audience first (about a minute at 100,000/s)
+for _ in $(seq 1 180); do
+  a=$(curl -s "$furl/api/v1/pipeline" | jq '.collector.events_accepted' 2>/dev/null || echo 0)
+  [ "${a:-0}" -gt $((frate * 5)) ] && break
+  sleep 1
+done
+node bench/freshness.mjs "$furl" 300 || echo "freshness: the prober failed"
+fhwm=$(awk '/^VmHWM/ { print $2 }' /proc/$fpid/status)
+kill -TERM $gpid 2>/dev/null; wait $gpid 2>/dev/null || true
+curl -s "$furl/api/v1/pipeline" | jq -r '"engine: \(.realtime.events) events, \(.realtime.views_tracked) views tracked, \(.realtime.memory_bytes / 1048576 | floor) MiB; late \(.realtime.late_events)"'
+kill -TERM $fpid; wait $fpid || true
+awk -v r="$fhwm" 'BEGIN { printf "serve peak RSS %.0f MiB\n", r / 1024 }'
+
 kev=${VIDLAKE_BENCH_KAFKA_EVENTS:-1000000}
 kparts=$(( (kev + 39999) / 40000 )); [ "$kparts" -lt 16 ] && kparts=16  # the mock keeps 5 MiB per partition
 echo

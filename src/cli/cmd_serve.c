@@ -52,7 +52,9 @@ static const char usage_text[] =
     "\"errors\":[...]} once they are durable in the write-ahead log. The pipeline\n"
     "commits them to LAKE/bronze/events and LAKE/bronze/dead_letters exactly once,\n"
     "also across crashes (the WAL is replayed at start-up). When it falls behind,\n"
-    "requests get 503 with Retry-After. Also GET /healthz, /readyz, /metrics.\n"
+    "requests get 503 with Retry-After. Every valid event also feeds the real-time\n"
+    "engine: the dashboard at /, the JSON API under /api/v1/ (docs/api.md),\n"
+    "GET /healthz, /readyz and /metrics (Prometheus).\n"
     "\n"
     "options:\n"
     "  --lake LAKE               the lake directory (created if missing)\n"
@@ -70,12 +72,15 @@ static const char usage_text[] =
     "  --kafka kafka://BROKERS/TOPIC  also consume this topic into bronze, exactly once\n"
     "  --group G                 its consumer group (required with --kafka)\n"
     "  -X KEY=VALUE              a librdkafka consumer property (repeatable: TLS, SASL...)\n"
+    "  --rt-retention DUR        real-time counters kept per second (default 1h; 60s..24h)\n"
+    "  --rt-lateness DUR         events older than now - DUR are late: counted, left to\n"
+    "                            the batch layer (default 30s)\n"
     "\n"
     "SIGTERM / SIGINT: stop accepting, commit what was accepted, exit 0.\n";
 
 enum {
     O_LAKE, O_LISTEN, O_WAL, O_INTERVAL, O_OPTIMIZE, O_KAFKA, O_GROUP, O_X,
-    O_TARGET, O_MAX_BODY, O_MAX_EVENT, O_BACKLOG, O_CONNS, O_PORT_FILE, O_BATCH
+    O_TARGET, O_MAX_BODY, O_MAX_EVENT, O_BACKLOG, O_CONNS, O_PORT_FILE, O_BATCH, O_RT_RET, O_RT_LATE
 };
 static const vl_opt opts[] = {
     [O_LAKE] = {"lake", true},
@@ -93,6 +98,8 @@ static const vl_opt opts[] = {
     [O_CONNS] = {"max-connections", true},
     [O_PORT_FILE] = {"port-file", true},
     [O_BATCH] = {"batch-rows", true},
+    [O_RT_RET] = {"rt-retention", true},
+    [O_RT_LATE] = {"rt-lateness", true},
     {NULL, false},
 };
 
@@ -122,6 +129,7 @@ int vl_cmd_serve(int argc, char **argv) {
     const char *kafka = NULL, *group = NULL;
     vl_cli_props props = {0};
     vl_collector_opts co = {.optimize_interval_us = 300000000};
+    vl_rt_opts ro = {0};
     int64_t conns = 0;
     vl_optparse op;
     vl_optparse_init(&op, CMD, argc, argv);
@@ -157,6 +165,13 @@ int vl_cmd_serve(int argc, char **argv) {
         case O_OPTIMIZE:
             rc = vl_parse_duration_us(val, &v, &err);
             co.optimize_interval_us = v;
+            break;
+        case O_RT_RET:
+        case O_RT_LATE:
+            rc = vl_parse_duration_us(val, &v, &err);
+            if (rc == VL_OK && v <= 0) rc = vl_error_set(&err, VL_EINVAL, "'%s' is not positive", val);
+            if (k == O_RT_RET) ro.retention_us = v;
+            else ro.lateness_us = v;
             break;
         case O_TARGET:
         case O_MAX_BODY:
@@ -225,15 +240,25 @@ int vl_cmd_serve(int argc, char **argv) {
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
     signal(SIGPIPE, SIG_IGN);
 
+    vl_rt *rt = NULL;
+    if (vl_rt_create(&ro, &rt, &err) != VL_OK) {
+        vl_cli_err(CMD, "%s", err.msg);
+        vl_free(brokers);
+        vl_free(topic);
+        return 2;
+    }
+    co.rt = rt;
     vl_store *store = NULL;
     vl_collector *col = NULL;
     vl_server *srv = NULL;
+    vl_kafka_metrics *km = NULL; /* the Kafka member's figures for /metrics */
     kafka_job *kj = NULL;
     pthread_t kth;
     bool kafka_started = false;
     int rc = 0;
     if (vl_store_open(lake, &store, &err) != VL_OK) {
         vl_cli_err(CMD, "%s: %s", lake, err.msg);
+        vl_rt_destroy(rt);
         vl_free(brokers);
         vl_free(topic);
         return 2;
@@ -241,11 +266,13 @@ int vl_cmd_serve(int argc, char **argv) {
     if (vl_collector_open(store, &co, &col, &err) != VL_OK) {
         vl_cli_err(CMD, "%s", err.msg);
         vl_store_close(store);
+        vl_rt_destroy(rt);
         vl_free(brokers);
         vl_free(topic);
         return 2;
     }
-    vl_server_opts so = {.http = {.addr = addr, .port = port, .max_conns = (unsigned)conns}, .collector = col};
+    vl_server_opts so = {.http = {.addr = addr, .port = port, .max_conns = (unsigned)conns},
+                         .collector = col, .rt = rt, .lake = store};
     /* the HTTP layer reads at most the largest body as sent (gzip only shrinks it) */
     so.http.max_body = co.max_body ? co.max_body : (32u << 20);
     if (vl_server_start(&so, &srv, &err) != VL_OK) {
@@ -253,7 +280,7 @@ int vl_cmd_serve(int argc, char **argv) {
         rc = 2;
         goto done;
     }
-    fprintf(stderr, "vidlake serve: listening on http://%s%s%s:%d (collector: POST /v1/events; WAL %s)\n",
+    fprintf(stderr, "vidlake serve: listening on http://%s%s%s:%d (dashboard: /; collector: POST /v1/events; WAL %s)\n",
             strchr(addr, ':') ? "[" : "", addr, strchr(addr, ':') ? "]" : "", vl_server_port(srv), wal);
     if (port_file) {
         char tmp[PATH_MAX + 8];
@@ -267,16 +294,17 @@ int vl_cmd_serve(int argc, char **argv) {
     }
     if (kafka) {
         kj = vl_calloc(1, sizeof(*kj));
-        if (!kj) {
+        if (!kj || vl_kafka_metrics_create(&km, &err) != VL_OK) {
             vl_cli_err(CMD, "out of memory");
             rc = 2;
             goto done;
         }
+        vl_server_set_kafka(srv, km);
         kj->lake = store;
         kj->o = (vl_kafka_ingest_opts){.brokers = brokers, .topic = topic, .group = group, .props = props.kv,
                                        .n_props = props.n, .commit_interval_us = co.commit_interval_us,
                                        .target_file_bytes = co.target_file_bytes, .batch_rows = co.batch_rows,
-                                       .stop = &kj->stop};
+                                       .stop = &kj->stop, .rt = rt, .metrics = km};
         if (pthread_create(&kth, NULL, kafka_main, kj) != 0) {
             vl_cli_err(CMD, "cannot start the Kafka consumer thread");
             rc = 2;
@@ -305,11 +333,13 @@ done:
     vl_free(brokers);
     vl_free(topic);
     vl_server_stop(srv); /* no new requests; those in progress finish */
+    vl_kafka_metrics_destroy(km); /* after the server and the Kafka thread that use it */
     if (vl_collector_close(col, &err) != VL_OK) {
         vl_cli_err(CMD, "the last commit failed (the WAL keeps the events for the next start): %s", err.msg);
         rc = 2;
     }
     vl_store_close(store);
+    vl_rt_destroy(rt);
     if (rc == 0) fprintf(stderr, "vidlake serve: stopped\n");
     return rc;
 }

@@ -16,6 +16,7 @@
 #include "event/event.h"
 #include "parquet/parquet.h"
 #include "store/store.h"
+#include "stream/stream.h"
 
 /**
  * @brief The Parquet schema of events: out[0] is the root, then one leaf per
@@ -115,6 +116,27 @@ void vl_bronze_discard(vl_bronze *b);
  *  bronze/dead_letters), -1 for none, -2 on error (err set). */
 int64_t vl_bronze_app_version(vl_bronze *b, bool dead_letters, const char *app_id, vl_error *err);
 
+/* Sizes of the data files a sink committed, for /metrics: [0] is
+ * bronze/events, [1] bronze/dead_letters. Atomic histograms: one set may be
+ * shared by several sinks and read from any thread. */
+typedef struct vl_bronze_metrics {
+    vl_histo file_rows[2];  /* rows per data file (vl_histo_counts) */
+    vl_histo file_bytes[2]; /* bytes per data file (vl_histo_bytes) */
+} vl_bronze_metrics;
+
+/** @brief Sets the histograms' bounds (vl_histo_counts, vl_histo_bytes)
+ *  and zeroes them; before any sink uses m. */
+void vl_bronze_metrics_init(vl_bronze_metrics *m);
+/** @brief Observes the data files of this sink's commits into m from now on
+ *  (NULL: stop). @note m outlives the sink. */
+void vl_bronze_set_metrics(vl_bronze *b, vl_bronze_metrics *m);
+/** @brief Observes the data files of the commits made since the last call
+ *  (at most the last 64): each commit's log entry is read back for its
+ *  add actions' size and numRecords (one small get per table and commit,
+ *  since the Delta writer does not report a file's final size), so call it
+ *  off any timed path. A failed read is logged (debug) and skipped. */
+void vl_bronze_observe(vl_bronze *b);
+
 /* ============================================================ WAL */
 
 /*
@@ -144,6 +166,10 @@ typedef struct vl_wal_rec {
 typedef struct vl_wal_stats {
     int64_t records, bytes, fsyncs, fsync_us_total, fsync_us_max;
     int64_t replay_records, torn_bytes, segments, segments_deleted;
+    int64_t durable_lsn;    /* every LSN up to it is fsync'd; -1: none */
+    int64_t buffered_bytes; /* appended, not yet durable (vl_wal_buffered) */
+    bool failed;            /* a write or fsync failed: appends are refused */
+    vl_histo_snap fsync_us; /* each group's write + fdatasync, µs */
 } vl_wal_stats;
 
 /** @brief Parses the record at buf[0..n): 1 and *rec set, 0 when n holds
@@ -222,6 +248,8 @@ typedef struct vl_collector_opts {
     size_t batch_rows;          /* bronze rows per data file and date (0: the sink's default) */
     uint64_t wal_segment_bytes; /* 0: 64 MiB */
     int64_t optimize_interval_us; /* compact bronze's small files this often; 0: never */
+    vl_rt *rt;                  /* the real-time engine, fed every valid event as the
+                                   pipeline decodes it (WAL replays too); NULL: none */
 } vl_collector_opts;
 
 typedef struct vl_collector_reply {
@@ -235,6 +263,17 @@ typedef struct vl_collector_stats {
     int64_t commits, commit_failures, commit_us_last, committed_lsn, events_committed, dead_letters_committed;
     int64_t queued_bytes;
     int64_t optimizes, files_compacted;
+    int64_t rt_dropped; /* valid events the real-time engine could not take (out of memory) */
+    int64_t received;   /* events validated, whether or not their request was then acknowledged */
+    int64_t rejected_by[VL_RJ_COUNT]; /* acknowledged invalid events by reason (sums to rejected) */
+    int64_t commit_conflicts; /* failed commits that lost to another writer (VL_ECONFLICT, VL_EAGAIN) */
+    int64_t commit_retries;   /* commits attempted again after a failure (replayed from the WAL) */
+    int64_t last_commit_unix_us; /* wall clock of the last commit; before one, of the open */
+    int64_t queued_records;   /* WAL records durable but not yet committed to bronze */
+    int64_t max_backlog;      /* the back-pressure limit, bytes */
+    vl_histo_snap commit_us;      /* successful commits (both tables), µs */
+    vl_histo_snap request_events; /* events per acknowledged request */
+    vl_histo_snap file_rows[2], file_bytes[2]; /* committed data files (vl_bronze_metrics) */
     vl_wal_stats wal;
 } vl_collector_stats;
 
@@ -314,6 +353,8 @@ int vl_kafka_conf_set(struct rd_kafka_conf_s *conf, const char *key, const char 
  *  refused. */
 int vl_kafka_conf_props(struct rd_kafka_conf_s *conf, const char *const *props, size_t n, vl_error *err) VL_MUST_CHECK;
 
+typedef struct vl_kafka_metrics vl_kafka_metrics; /* below */
+
 typedef struct vl_kafka_ingest_opts {
     const char *brokers;          /* bootstrap.servers: host:port[,host:port...] */
     const char *topic;
@@ -331,6 +372,9 @@ typedef struct vl_kafka_ingest_opts {
                                    * their high watermarks of first assignment, and committed */
     _Atomic bool *stop;           /* may be NULL; set (from any thread or a signal handler)
                                    * to commit what is pending and return */
+    vl_rt *rt;                    /* the real-time engine, fed every valid event; NULL: none */
+    vl_kafka_metrics *metrics;    /* where to publish figures for /metrics; NULL: nowhere.
+                                   * One run at a time per object */
 } vl_kafka_ingest_opts;
 
 typedef struct vl_kafka_ingest_stats {
@@ -358,5 +402,45 @@ typedef struct vl_kafka_ingest_stats {
  */
 int vl_kafka_ingest_run(vl_store *lake, const vl_kafka_ingest_opts *o, vl_kafka_ingest_stats *st,
                         vl_error *err) VL_MUST_CHECK;
+
+/*
+ * A running member's figures for /metrics (vl_kafka_ingest_opts.metrics).
+ * The consumer thread publishes its counts and each assigned partition's
+ * lag about once a second and after each commit, under the object's mutex;
+ * any thread reads a copy. Lag is the partition's high watermark (as of the
+ * last fetch response, librdkafka's cached rd_kafka_get_watermark_offsets:
+ * no broker round trip) minus the next offset this member reads (its
+ * consumer position, or what the tables hold + 1 before the first record):
+ * records read but not yet committed to the tables count as read.
+ */
+typedef struct vl_kafka_part_lag {
+    int32_t partition;
+    int64_t high_watermark; /* -1: no fetch response yet */
+    int64_t next_offset;    /* -1: not known yet */
+    int64_t lag;            /* high_watermark - next_offset (>= 0); -1: not known yet */
+} vl_kafka_part_lag;
+
+typedef struct vl_kafka_metrics_snap {
+    char topic[256];        /* empty until the member starts */
+    vl_kafka_ingest_stats st;
+    int64_t rejected_by[VL_RJ_COUNT]; /* invalid records read, by reason */
+    int64_t rt_dropped;     /* valid events the real-time engine could not take */
+    vl_histo_snap commit_us; /* Delta commits (both tables together), µs */
+    vl_histo_snap file_rows[2], file_bytes[2]; /* committed data files */
+    vl_kafka_part_lag *parts; /* the partitions assigned now */
+    size_t n_parts;
+} vl_kafka_metrics_snap;
+
+/** @return VL_OK or VL_ENOMEM. */
+int vl_kafka_metrics_create(vl_kafka_metrics **out, vl_error *err) VL_MUST_CHECK;
+/** @note Only once no vl_kafka_ingest_run uses it. */
+void vl_kafka_metrics_destroy(vl_kafka_metrics *m); /* accepts NULL */
+/** @brief A copy of the latest figures (thread-safe). out->parts is the
+ *  caller's to release with vl_kafka_metrics_snap_free, also on error.
+ *  @return VL_OK or VL_ENOMEM (then without partitions). */
+int vl_kafka_metrics_read(vl_kafka_metrics *m, vl_kafka_metrics_snap *out, vl_error *err) VL_MUST_CHECK;
+/** @brief Frees what vl_kafka_metrics_read allocated (s->parts); the
+ *  struct itself is the caller's. */
+void vl_kafka_metrics_snap_free(vl_kafka_metrics_snap *s);
 
 #endif /* VL_INGEST_H */

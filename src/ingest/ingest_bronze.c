@@ -24,6 +24,13 @@
  * transaction and the open files are only touched by the writer thread
  * while the queue is busy, and only by the caller after it is drained.
  *
+ * Metrics (vl_bronze_set_metrics): the rows and bytes of each data file
+ * committed. The Delta writer frees a file's state when it closes it and
+ * reports no final size (until then it counts only finished row groups), so
+ * each commit's version is noted and vl_bronze_observe reads the commit's
+ * log entry back for its add actions' size and numRecords, off the
+ * caller's timed path.
+ *
  * Not here: the sources and the write-ahead log.
  */
 #include "ingest.h"
@@ -31,6 +38,7 @@
 #include "delta/delta.h"
 
 #include <pthread.h>
+#include <stdio.h>
 #include <string.h>
 
 #define BRONZE_EVENTS "bronze/events"
@@ -49,6 +57,14 @@ typedef struct date_file {
     int32_t day;
     vl_delta_writer *f;
 } date_file;
+
+/* A commit of data files to observe (vl_bronze_observe). */
+typedef struct committed {
+    int table; /* 0: events, 1: dead letters */
+    int64_t version;
+} committed;
+
+#define OBSERVE_MAX 64 /* commits noted between two vl_bronze_observe; older ones are dropped */
 
 #define QUEUE_MAX 3
 #define BATCH_ROWS_DEFAULT 16384
@@ -86,6 +102,9 @@ struct vl_bronze {
     int64_t pending_events;
     const char *borrow_lo, *borrow_hi;
     writer w;
+    vl_bronze_metrics *m;  /* NULL: no observations */
+    committed seen[OBSERVE_MAX];
+    size_t n_seen;
 };
 
 static int oom(vl_error *err) { return vl_error_set(err, VL_ENOMEM, "out of memory"); }
@@ -285,6 +304,77 @@ int64_t vl_bronze_app_version(vl_bronze *b, bool dead_letters, const char *app_i
     int64_t v = vl_delta_snapshot_app_version(s, app_id);
     vl_delta_snapshot_free(s);
     return v;
+}
+
+/* ------------------------------------------------------------- metrics */
+
+void vl_bronze_metrics_init(vl_bronze_metrics *m) {
+    for (int i = 0; i < 2; i++) {
+        int rc = vl_histo_init(&m->file_rows[i], vl_histo_counts, vl_histo_counts_n, 1, NULL);
+        if (rc == VL_OK) rc = vl_histo_init(&m->file_bytes[i], vl_histo_bytes, vl_histo_bytes_n, 1, NULL);
+        VL_ASSERT(rc == VL_OK); /* the standard bounds always fit */
+        (void)rc;
+    }
+}
+
+void vl_bronze_set_metrics(vl_bronze *b, vl_bronze_metrics *m) {
+    b->m = m;
+    b->n_seen = 0;
+}
+
+/* Notes a commit that added data files, for vl_bronze_observe. */
+static void note_commit(vl_bronze *b, int table, int64_t version) {
+    if (!b->m) return;
+    if (b->n_seen == OBSERVE_MAX) { /* nobody observes: keep the newest */
+        memmove(b->seen, b->seen + 1, (OBSERVE_MAX - 1) * sizeof(b->seen[0]));
+        b->n_seen--;
+    }
+    b->seen[b->n_seen++] = (committed){table, version};
+}
+
+/* Observes the add actions of one commit's log entry. */
+static int observe_commit(vl_bronze *b, const committed *c, vl_buf *body, vl_arena *a, vl_error *err) {
+    char key[128];
+    snprintf(key, sizeof(key), "%s/_delta_log/%020lld.json", c->table ? BRONZE_DEAD : BRONZE_EVENTS,
+             (long long)c->version);
+    VL_RETURN_IF_ERR(vl_store_get(b->store, key, body, err));
+    const char *p = body->p, *end = body->p + body->n;
+    while (p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        const char *le = nl ? nl : end;
+        const vl_json *action = NULL, *stats = NULL;
+        vl_arena_reset(a);
+        if (le > p && vl_json_parse(p, (size_t)(le - p), a, &action, err) == VL_OK) {
+            const vl_json *add = vl_json_get(action, "add");
+            int64_t size = -1, rows = -1;
+            vl_sv st;
+            if (add && vl_json_i64(vl_json_get(add, "size"), &size) && size >= 0)
+                vl_histo_observe(&b->m->file_bytes[c->table], size);
+            if (add && vl_json_str(vl_json_get(add, "stats"), &st) &&
+                vl_json_parse(st.p, st.n, a, &stats, NULL) == VL_OK &&
+                vl_json_i64(vl_json_get(stats, "numRecords"), &rows) && rows >= 0)
+                vl_histo_observe(&b->m->file_rows[c->table], rows);
+        }
+        p = le + 1;
+    }
+    return VL_OK;
+}
+
+void vl_bronze_observe(vl_bronze *b) {
+    if (!b->m || !b->n_seen) return;
+    vl_buf body;
+    vl_buf_init(&body);
+    vl_arena a;
+    vl_arena_init(&a, 1 << 14);
+    for (size_t i = 0; i < b->n_seen; i++) {
+        vl_error e = {0};
+        if (observe_commit(b, &b->seen[i], &body, &a, &e) != VL_OK)
+            VL_DEBUG("bronze", "file sizes of %s version %lld not observed: %s",
+                     b->seen[i].table ? BRONZE_DEAD : BRONZE_EVENTS, (long long)b->seen[i].version, e.msg);
+    }
+    b->n_seen = 0;
+    vl_arena_destroy(&a);
+    vl_buf_free(&body);
 }
 
 void vl_bronze_set_file_bytes(vl_bronze *b, uint64_t bytes) {
@@ -531,6 +621,7 @@ int vl_bronze_commit(vl_bronze *b, const vl_bronze_pos *pos, size_t n_pos, vl_br
     if (rc == VL_OK && b->xe) rc = check_expected(b->xe, "bronze/events", pos, n_pos, false, err);
     int64_t v = -1;
     if (rc == VL_OK && b->xd) rc = vl_delta_txn_commit(b->xd, NULL, &v, err);
+    if (rc == VL_OK && b->xd && b->dl_rows) note_commit(b, 1, v);
     if (rc == VL_OK && st && b->xd) {
         st->dead_commits++;
         st->dead_letters += (int64_t)b->dl_rows;
@@ -539,6 +630,7 @@ int vl_bronze_commit(vl_bronze *b, const vl_bronze_pos *pos, size_t n_pos, vl_br
     b->xd = NULL;
     clear_dead(b);
     if (rc == VL_OK && b->xe) rc = vl_delta_txn_commit(b->xe, NULL, &v, err);
+    if (rc == VL_OK && b->xe && b->pending_events) note_commit(b, 0, v);
     if (rc == VL_OK && st && b->xe) {
         st->event_commits++;
         st->events += b->pending_events;

@@ -26,6 +26,12 @@
  * Bounded memory: requests are refused with 503 while the bytes waiting
  * for the pipeline (and for the WAL write) exceed max_backlog, so a slow
  * store sheds load instead of growing the queue.
+ *
+ * Metrics (vl_collector_get_stats, for /metrics): request threads count
+ * into per-request locals and publish them with a few relaxed atomic adds
+ * once the request is acknowledged (never a lock per event); the pipeline
+ * thread times its commits into a histogram and, after timing, has the
+ * sink observe the sizes of the files it committed.
  */
 #include "ingest.h"
 
@@ -50,6 +56,7 @@ typedef struct chunk {
 struct vl_collector {
     vl_store *lake;
     vl_collector_opts o;
+    _Atomic int64_t rt_drops; /* events the real-time engine could not take (memory) */
     vl_wal *wal;
     vl_bronze *bronze;
     char app_id[64];
@@ -81,6 +88,10 @@ struct vl_collector {
     _Atomic int64_t n_requests, n_accepted, n_rejected, n_shed, n_too_large, n_bad, bytes_in;
     _Atomic int64_t n_optimizes, n_files_compacted;
     _Atomic int64_t n_commits, n_commit_failures, commit_us_last, committed_lsn, n_events, n_dead;
+    _Atomic int64_t n_received, n_rejected_by[VL_RJ_COUNT];
+    _Atomic int64_t n_commit_conflicts, n_commit_retries, last_commit_unix_us;
+    vl_histo commit_us, request_events;
+    vl_bronze_metrics files;
 };
 
 static int oom(vl_error *err) { return vl_error_set(err, VL_ENOMEM, "out of memory"); }
@@ -109,8 +120,9 @@ static int decode_line(vl_decoder *dec, vl_arena *scratch, const char **p, size_
 }
 
 /* Adds one WAL record's events to the sink; each table skips what it
- * already holds. */
-static int apply_record(vl_collector *c, const vl_wal_rec *r, vl_error *err) {
+ * already holds. The real-time engine sees every valid event (its own
+ * deduplication drops what a replay shows it twice). */
+static int apply_record_locked(vl_collector *c, const vl_wal_rec *r, vl_error *err) {
     bool want_events = r->lsn > c->done_events, want_dead = r->lsn > c->done_dead;
     const char *p = r->data, *end = r->data + r->n;
     int64_t line_no = 0;
@@ -127,6 +139,13 @@ static int apply_record(vl_collector *c, const vl_wal_rec *r, vl_error *err) {
         vl_reject rj;
         int drc = decode_line(&c->dec, &c->scratch, &q, &n, &ev, &rj);
         if (drc == VL_OK) {
+            if (c->o.rt) {
+                if (vl_rt_add_locked(c->o.rt, &ev) != VL_OK) c->rt_drops++;
+                if ((line_no & 511) == 0) { /* let queries in: a record may hold 100k events */
+                    vl_rt_unlock(c->o.rt);
+                    vl_rt_lock(c->o.rt);
+                }
+            }
             if (want_events) VL_RETURN_IF_ERR(vl_bronze_add_event(c->bronze, &ev, r->time_us, err));
         } else if (drc == VL_EINVAL) {
             if (want_dead)
@@ -140,6 +159,13 @@ static int apply_record(vl_collector *c, const vl_wal_rec *r, vl_error *err) {
     c->pending_bytes += (int64_t)r->n;
     if (!c->pending_since_us) c->pending_since_us = vl_mono_us();
     return VL_OK;
+}
+
+static int apply_record(vl_collector *c, const vl_wal_rec *r, vl_error *err) {
+    if (c->o.rt) vl_rt_lock(c->o.rt);
+    int rc = apply_record_locked(c, r, err);
+    if (c->o.rt) vl_rt_unlock(c->o.rt);
+    return rc;
 }
 
 static int replay_cb(void *ctx, const vl_wal_rec *r, vl_error *err) { return apply_record(ctx, r, err); }
@@ -162,6 +188,7 @@ static int recover(vl_collector *c, int64_t upto, vl_error *err) {
 
 static int commit(vl_collector *c, vl_error *err) {
     int64_t t0 = vl_mono_us();
+    if (c->backoff_us) atomic_fetch_add(&c->n_commit_retries, 1); /* a failure came before */
     vl_bronze_pos pos = {c->app_id, c->applied, c->done_events, c->done_dead};
     vl_bronze_stats st = {0};
     int rc = vl_bronze_commit(c->bronze, &pos, 1, &st, err);
@@ -169,14 +196,19 @@ static int commit(vl_collector *c, vl_error *err) {
     c->pending_since_us = 0;
     if (rc) {
         atomic_fetch_add(&c->n_commit_failures, 1);
+        if (rc == VL_ECONFLICT || rc == VL_EAGAIN) atomic_fetch_add(&c->n_commit_conflicts, 1);
         return rc;
     }
+    int64_t dt = vl_mono_us() - t0;
+    vl_histo_observe(&c->commit_us, dt);
     c->done_events = c->done_dead = c->applied;
     atomic_store(&c->committed_lsn, c->applied);
     atomic_fetch_add(&c->n_commits, 1);
     atomic_fetch_add(&c->n_events, st.events);
     atomic_fetch_add(&c->n_dead, st.dead_letters);
-    atomic_store(&c->commit_us_last, vl_mono_us() - t0);
+    atomic_store(&c->commit_us_last, dt);
+    atomic_store(&c->last_commit_unix_us, vl_now_us());
+    vl_bronze_observe(c->bronze); /* after the timing: it reads the commits back */
     vl_error e2;
     if (vl_wal_release(c->wal, c->applied, &e2) != VL_OK) VL_WARN("collector", "%s", e2.msg);
     return VL_OK;
@@ -389,14 +421,21 @@ int vl_collector_open(vl_store *lake, const vl_collector_opts *o, vl_collector *
     pthread_cond_init(&c->maint_cv, NULL);
     vl_decoder_init(&c->dec);
     vl_arena_init(&c->scratch, 1 << 16);
+    int rc = vl_histo_init(&c->commit_us, vl_histo_latency_us, vl_histo_latency_us_n, 1000000, err);
+    if (rc == VL_OK) rc = vl_histo_init(&c->request_events, vl_histo_counts, vl_histo_counts_n, 1, err);
+    vl_bronze_metrics_init(&c->files);
+    atomic_store(&c->last_commit_unix_us, vl_now_us());
     c->applied = c->done_events = c->done_dead = -1;
     c->recover_upto = c->lost_upto = -1;
-    int rc = vl_wal_open(o->wal_dir, o->wal_segment_bytes, &c->wal, err);
+    if (rc == VL_OK) rc = vl_wal_open(o->wal_dir, o->wal_segment_bytes, &c->wal, err);
     if (rc == VL_OK) {
         snprintf(c->app_id, sizeof(c->app_id), "wal-%s", vl_wal_id(c->wal));
         rc = vl_bronze_open(lake, o->batch_rows, &c->bronze, err);
     }
-    if (rc == VL_OK) vl_bronze_set_file_bytes(c->bronze, (uint64_t)c->o.target_file_bytes);
+    if (rc == VL_OK) {
+        vl_bronze_set_file_bytes(c->bronze, (uint64_t)c->o.target_file_bytes);
+        vl_bronze_set_metrics(c->bronze, &c->files);
+    }
     /* replay what the tables do not hold yet, and commit it before serving */
     int64_t last = rc == VL_OK ? vl_wal_last_lsn(c->wal) : -1;
     if (rc == VL_OK) rc = recover(c, last, err);
@@ -493,10 +532,28 @@ void vl_collector_get_stats(vl_collector *c, vl_collector_stats *st) {
     st->dead_letters_committed = atomic_load(&c->n_dead);
     st->optimizes = atomic_load(&c->n_optimizes);
     st->files_compacted = atomic_load(&c->n_files_compacted);
+    st->rt_dropped = atomic_load(&c->rt_drops);
+    st->received = atomic_load(&c->n_received);
+    for (int r = 0; r < VL_RJ_COUNT; r++) st->rejected_by[r] = atomic_load(&c->n_rejected_by[r]);
+    st->commit_conflicts = atomic_load(&c->n_commit_conflicts);
+    st->commit_retries = atomic_load(&c->n_commit_retries);
+    st->last_commit_unix_us = atomic_load(&c->last_commit_unix_us);
+    st->max_backlog = (int64_t)c->o.max_backlog;
+    vl_histo_read(&c->commit_us, &st->commit_us);
+    vl_histo_read(&c->request_events, &st->request_events);
+    for (int i = 0; i < 2; i++) {
+        vl_histo_read(&c->files.file_rows[i], &st->file_rows[i]);
+        vl_histo_read(&c->files.file_bytes[i], &st->file_bytes[i]);
+    }
     pthread_mutex_lock(&c->mu);
     st->queued_bytes = (int64_t)c->queued_bytes;
     pthread_mutex_unlock(&c->mu);
     vl_wal_get_stats(c->wal, &st->wal);
+    /* committed_lsn was read before durable_lsn, and nothing is committed
+     * before it is durable: so no race makes this negative (at worst it
+     * still counts a commit that just happened) */
+    int64_t q = st->wal.durable_lsn - st->committed_lsn;
+    st->queued_records = q > 0 ? q : 0;
 }
 
 /* ------------------------------------------------------------- requests */
@@ -634,6 +691,7 @@ int vl_collector_post(vl_collector *c, const char *body, size_t n, const char *e
     }
     /* validate every event: the counts and first reasons for the reply */
     int64_t accepted = 0, rejected = 0, line_no = 0;
+    int64_t by_reason[VL_RJ_COUNT] = {0};
     struct {
         int64_t line;
         vl_reject rj;
@@ -662,6 +720,7 @@ int vl_collector_post(vl_collector *c, const char *body, size_t n, const char *e
             accepted++;
         } else if (drc == VL_EINVAL) {
             rejected++;
+            if ((unsigned)rj.reason < VL_RJ_COUNT) by_reason[rj.reason]++;
             if (n_reasons < MAX_REASONS) {
                 reasons[n_reasons].line = line_no;
                 reasons[n_reasons].rj = rj;
@@ -675,6 +734,7 @@ int vl_collector_post(vl_collector *c, const char *body, size_t n, const char *e
     }
     vl_arena_destroy(&scratch);
     vl_decoder_free(&dec);
+    if (accepted + rejected) atomic_fetch_add_explicit(&c->n_received, accepted + rejected, memory_order_relaxed);
     if (status != 200) goto fail;
     if (accepted + rejected > 0) {
         int64_t lsn;
@@ -689,6 +749,10 @@ int vl_collector_post(vl_collector *c, const char *body, size_t n, const char *e
     }
     atomic_fetch_add(&c->n_accepted, accepted);
     atomic_fetch_add(&c->n_rejected, rejected);
+    if (rejected)
+        for (int r = 0; r < VL_RJ_COUNT; r++)
+            if (by_reason[r]) atomic_fetch_add_explicit(&c->n_rejected_by[r], by_reason[r], memory_order_relaxed);
+    if (accepted + rejected) vl_histo_observe(&c->request_events, accepted + rejected);
     vl_buf_clear(resp);
     vl_json_w w;
     vl_json_w_init(&w, resp, 0);

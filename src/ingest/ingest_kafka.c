@@ -38,6 +38,13 @@
  * first assignment is the end: it is paused there, and the run returns once
  * every assigned partition got there and everything is committed.
  *
+ * Metrics (o->metrics): about once a second, after each commit and at the
+ * end, the loop publishes its counts and each assigned partition's lag
+ * (librdkafka's cached high watermark minus the consumer's position: no
+ * broker round trip) into the vl_kafka_metrics object, under its mutex; the
+ * commit-latency and file-size histograms are atomic and observed directly.
+ * Nothing is counted per record beyond plain increments on this thread.
+ *
  * Threads: everything, rebalance callback included, runs on the caller's
  * thread inside rd_kafka_consumer_poll / rd_kafka_consumer_close; only the
  * log callback runs on librdkafka's threads (vl_log is thread-safe).
@@ -49,7 +56,9 @@
 #include "delta/delta.h"
 
 #include <librdkafka/rdkafka.h>
+#include <pthread.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -61,6 +70,7 @@
 #define IDLE_US 200000       /* nothing read for this long with data pending: commit now */
 #define WMARK_TIMEOUT_MS 5000
 #define TOPIC_MAX 249        /* Kafka's limit on topic names */
+#define PUBLISH_US VL_US_PER_SEC /* how often the figures for /metrics are refreshed */
 
 /* The table paths of the bronze layout (DESIGN.md, "Lake layout"). */
 #define BRONZE_EVENTS "bronze/events"
@@ -124,6 +134,68 @@ vl_log_level vl_kafka_log_level(int syslog_level) {
     return VL_LOG_DEBUG;                       /* info, debug */
 }
 
+/* --------------------------------------------------------------- metrics */
+
+struct vl_kafka_metrics {
+    pthread_mutex_t mu;
+    vl_kafka_metrics_snap pub; /* the last published figures; pub.parts has cap_parts */
+    size_t cap_parts;
+    vl_histo commit_us;        /* atomic: observed by the consumer thread */
+    vl_bronze_metrics files;
+};
+
+int vl_kafka_metrics_create(vl_kafka_metrics **out, vl_error *err) {
+    *out = NULL;
+    vl_kafka_metrics *m = vl_calloc(1, sizeof(*m));
+    if (!m) return vl_error_set(err, VL_ENOMEM, "out of memory");
+    int rc = vl_histo_init(&m->commit_us, vl_histo_latency_us, vl_histo_latency_us_n, 1000000, err);
+    if (rc) {
+        vl_free(m);
+        return rc;
+    }
+    vl_bronze_metrics_init(&m->files);
+    pthread_mutex_init(&m->mu, NULL);
+    *out = m;
+    return VL_OK;
+}
+
+void vl_kafka_metrics_destroy(vl_kafka_metrics *m) {
+    if (!m) return;
+    pthread_mutex_destroy(&m->mu);
+    vl_free(m->pub.parts);
+    vl_free(m);
+}
+
+int vl_kafka_metrics_read(vl_kafka_metrics *m, vl_kafka_metrics_snap *out, vl_error *err) {
+    int rc = VL_OK;
+    pthread_mutex_lock(&m->mu);
+    *out = m->pub;
+    out->parts = NULL;
+    out->n_parts = 0;
+    if (m->pub.n_parts) {
+        out->parts = vl_malloc(m->pub.n_parts * sizeof(*out->parts));
+        if (out->parts) {
+            memcpy(out->parts, m->pub.parts, m->pub.n_parts * sizeof(*out->parts));
+            out->n_parts = m->pub.n_parts;
+        } else {
+            rc = vl_error_set(err, VL_ENOMEM, "out of memory");
+        }
+    }
+    pthread_mutex_unlock(&m->mu);
+    vl_histo_read(&m->commit_us, &out->commit_us);
+    for (int i = 0; i < 2; i++) {
+        vl_histo_read(&m->files.file_rows[i], &out->file_rows[i]);
+        vl_histo_read(&m->files.file_bytes[i], &out->file_bytes[i]);
+    }
+    return rc;
+}
+
+void vl_kafka_metrics_snap_free(vl_kafka_metrics_snap *s) {
+    vl_free(s->parts);
+    s->parts = NULL;
+    s->n_parts = 0;
+}
+
 /* ----------------------------------------------------------------- state */
 
 typedef struct kpart {
@@ -144,6 +216,9 @@ typedef struct kmark {
 
 typedef struct kctx {
     const vl_kafka_ingest_opts *o;
+    int64_t rt_drops; /* events the real-time engine could not take (memory) */
+    int64_t rejected_by[VL_RJ_COUNT]; /* invalid records read, by reason */
+    int64_t published_us;             /* mono µs of the last publish to o->metrics; 0: never */
     vl_store *lake;
     char *url;    /* kafka://brokers/topic, for messages */
     const char *app;
@@ -319,6 +394,73 @@ static void reposition_all(kctx *k) {
     vl_free(offs);
 }
 
+/* ------------------------------------------------------------ publishing */
+
+/* A partition's lag: its high watermark as of the last fetch response
+ * (cached by librdkafka) minus the next offset we read, from the
+ * consumer's position (past control records too) or, before the first
+ * record, from what the tables hold (or the log start). */
+static vl_kafka_part_lag part_lag(kctx *k, const kpart *p, int64_t position) {
+    vl_kafka_part_lag l = {p->id, -1, -1, -1};
+    int64_t lo = -1, hi = -1;
+    if (rd_kafka_get_watermark_offsets(k->rk, k->o->topic, p->id, &lo, &hi) != RD_KAFKA_RESP_ERR_NO_ERROR) lo = hi = -1;
+    int64_t next = p->last >= 0 ? p->last + 1 : -1;
+    if (position >= 0 && position > next) next = position;
+    if (next < 0 && lo >= 0) next = lo; /* reading from the beginning */
+    if (next < 0 && hi == 0) next = 0;  /* an empty partition */
+    l.high_watermark = hi >= 0 ? hi : -1;
+    l.next_offset = next;
+    if (hi >= 0 && next >= 0) l.lag = hi > next ? hi - next : 0;
+    return l;
+}
+
+/* Copies the counts and the partitions' lag to o->metrics. */
+static void publish(kctx *k) {
+    vl_kafka_metrics *m = k->o->metrics;
+    if (!m) return;
+    k->published_us = vl_mono_us();
+    rd_kafka_topic_partition_list_t *l = NULL;
+    if (k->rk && k->n_parts) {
+        int32_t *ids = vl_malloc(k->n_parts * sizeof(*ids));
+        if (ids) {
+            for (size_t i = 0; i < k->n_parts; i++) ids[i] = k->parts[i].id;
+            l = plist(k, ids, NULL, k->n_parts);
+            if (rd_kafka_position(k->rk, l) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+                rd_kafka_topic_partition_list_destroy(l);
+                l = NULL;
+            }
+            vl_free(ids);
+        }
+    }
+    pthread_mutex_lock(&m->mu);
+    snprintf(m->pub.topic, sizeof(m->pub.topic), "%s", k->o->topic);
+    m->pub.st = *k->st;
+    m->pub.st.events = k->bst.events; /* the stats take the sink's counts only at the end */
+    m->pub.st.dead_letters = k->bst.dead_letters;
+    m->pub.st.commits = k->bst.event_commits + k->bst.dead_commits;
+    memcpy(m->pub.rejected_by, k->rejected_by, sizeof(k->rejected_by));
+    m->pub.rt_dropped = k->rt_drops;
+    size_t n = k->rk ? k->n_parts : 0;
+    if (n > m->cap_parts) {
+        vl_kafka_part_lag *np = vl_realloc(m->pub.parts, n * sizeof(*np));
+        if (np) {
+            m->pub.parts = np;
+            m->cap_parts = n;
+        }
+    }
+    if (n > m->cap_parts) n = m->cap_parts; /* out of memory: fewer partitions this time */
+    for (size_t i = 0; i < n; i++) {
+        const kpart *p = &k->parts[i];
+        int64_t pos = -1;
+        for (int j = 0; l && j < l->cnt; j++)
+            if (l->elems[j].partition == p->id && !l->elems[j].err) pos = l->elems[j].offset;
+        m->pub.parts[i] = part_lag(k, p, pos);
+    }
+    m->pub.n_parts = n;
+    pthread_mutex_unlock(&m->mu);
+    if (l) rd_kafka_topic_partition_list_destroy(l);
+}
+
 /* --------------------------------------------------------------- commits */
 
 static void pending_clear(kctx *k, bool dropped) {
@@ -366,6 +508,10 @@ static int commit_now(kctx *k) {
     k->st->events = k->bst.events;
     k->st->dead_letters = k->bst.dead_letters;
     k->st->commits = k->bst.event_commits + k->bst.dead_commits;
+    if (rc == VL_OK && k->o->metrics) {
+        vl_histo_observe(&k->o->metrics->commit_us, vl_mono_us() - t0);
+        vl_bronze_observe(k->b); /* reads the commits back: after the timing */
+    }
     if (rc == VL_OK) {
         for (size_t i = 0; i < k->n_parts; i++) {
             kpart *p = &k->parts[i];
@@ -376,6 +522,7 @@ static int commit_now(kctx *k) {
         pending_clear(k, false);
         commit_offsets(k, ids, next, n);
         resume_paused(k);
+        publish(k);
     } else if (rc == VL_ECONFLICT) {
         k->st->conflicts++;
         VL_WARN(MOD, "%s: commit lost (%s); %lld records dropped, reading the positions again", k->url, e.msg,
@@ -625,11 +772,13 @@ static void handle_record(kctx *k, const rd_kafka_message_t *m) {
     bool added = false;
     int64_t now = vl_now_us();
     if (drc == VL_OK) {
+        if (k->o->rt && vl_rt_add(k->o->rt, &ev) != VL_OK) k->rt_drops++;
         if (m->offset > p->done_events) {
             rc = vl_bronze_add_event(k->b, &ev, now, &e);
             added = true;
         }
     } else if (drc == VL_EINVAL) {
+        if ((unsigned)rj.reason < VL_RJ_COUNT) k->rejected_by[rj.reason]++;
         if (m->offset > p->done_dead) {
             rc = vl_bronze_add_reject(k->b, val, n, &rj, p->source, m->offset, now, &e);
             added = true;
@@ -816,6 +965,7 @@ static void run_loop(kctx *k) {
         }
         if (k->rc) break;
         maybe_commit(k, m == NULL);
+        if (k->o->metrics && vl_mono_us() - k->published_us >= PUBLISH_US) publish(k);
         if (k->o->until_end && !m && at_end(k)) break;
     }
 }
@@ -849,6 +999,7 @@ int vl_kafka_ingest_run(vl_store *lake, const vl_kafka_ingest_opts *o, vl_kafka_
     int rc = k.url ? VL_OK : vl_error_set(err, VL_ENOMEM, "out of memory");
     if (rc == VL_OK) snprintf(k.url, un, "kafka://%s/%s", o->brokers, o->topic);
     if (rc == VL_OK) rc = vl_bronze_open(lake, o->batch_rows, &k.b, err);
+    if (rc == VL_OK && o->metrics) vl_bronze_set_metrics(k.b, &o->metrics->files);
     if (rc == VL_OK) rc = vl_delta_table_open(lake, BRONZE_EVENTS, &k.te, err);
     if (rc == VL_OK) rc = vl_delta_table_open(lake, BRONZE_DEAD, &k.td, err);
     if (rc == VL_OK) rc = make_consumer(&k, err);
@@ -896,6 +1047,7 @@ int vl_kafka_ingest_run(vl_store *lake, const vl_kafka_ingest_opts *o, vl_kafka_
         st->events = k.bst.events;
         st->dead_letters = k.bst.dead_letters;
         st->commits = k.bst.event_commits + k.bst.dead_commits;
+        publish(&k); /* the final counts; no partitions are left assigned */
     }
     if (k.rk) rd_kafka_destroy_flags(k.rk, RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
     for (size_t i = 0; i < k.n_parts; i++) part_free(&k.parts[i]);

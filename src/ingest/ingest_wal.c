@@ -25,6 +25,9 @@
  * newest segment is never deleted. At open, a torn record at the end of
  * the newest segment (a crash mid-write) is cut off; damage anywhere else
  * is an error naming the file and offset: that data was acknowledged.
+ *
+ * Metrics: each group's write + fdatasync time goes into a histogram
+ * (vl_histo: atomic, read by vl_wal_get_stats without the writer's lock).
  */
 #include "ingest.h"
 
@@ -75,6 +78,7 @@ struct vl_wal {
     vl_wal_deliver_fn deliver;
     void *deliver_ctx;
     vl_wal_stats st;
+    vl_histo fsync_us;    /* write + fdatasync of each group */
 };
 
 static int oom(vl_error *err) { return vl_error_set(err, VL_ENOMEM, "out of memory"); }
@@ -304,6 +308,9 @@ int vl_wal_open(const char *dir, uint64_t segment_bytes, vl_wal **out, vl_error 
     w->fd = -1;
     w->segment_bytes = segment_bytes ? segment_bytes : SEG_DEFAULT;
     w->durable = -1;
+    int hrc = vl_histo_init(&w->fsync_us, vl_histo_latency_us, vl_histo_latency_us_n, 1000000, NULL);
+    VL_ASSERT(hrc == VL_OK); /* the standard bounds always fit */
+    (void)hrc;
     pthread_mutex_init(&w->mu, NULL);
     pthread_mutex_init(&w->seg_mu, NULL);
     pthread_cond_init(&w->has_data, NULL);
@@ -476,6 +483,7 @@ static void *writer_main(void *arg) {
             VL_ERROR("wal", "%s; the collector refuses events from now on", msg);
         }
         if (!w->failed) {
+            vl_histo_observe(&w->fsync_us, dt);
             w->durable = last;
             w->st.fsyncs++;
             w->st.fsync_us_total += dt;
@@ -586,7 +594,11 @@ size_t vl_wal_buffered(vl_wal *w) {
 void vl_wal_get_stats(vl_wal *w, vl_wal_stats *st) {
     pthread_mutex_lock(&w->mu);
     *st = w->st;
+    st->durable_lsn = w->durable;
+    st->buffered_bytes = (int64_t)(w->open_buf.n + w->writing);
+    st->failed = w->failed;
     pthread_mutex_unlock(&w->mu);
+    vl_histo_read(&w->fsync_us, &st->fsync_us);
     pthread_mutex_lock(&w->seg_mu);
     st->segments = (int64_t)w->n_segs;
     pthread_mutex_unlock(&w->seg_mu);

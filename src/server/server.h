@@ -12,7 +12,8 @@
  *
  *  - vl_server: the routes of `vidlake serve`: POST /v1/events (the
  *    collector), GET /healthz, /readyz and /metrics (Prometheus text
- *    format).
+ *    format), the JSON API under /api/v1/ (docs/api.md) and the dashboard
+ *    at /.
  */
 #ifndef VL_SERVER_H
 #define VL_SERVER_H
@@ -27,6 +28,9 @@ typedef struct vl_http_resp {
     int status;
     const char *content_type; /* static string; NULL: application/json */
     int retry_after;          /* seconds, > 0 adds Retry-After */
+    const char *cache_control; /* static string; NULL: no Cache-Control header */
+    const void *static_body;  /* non-NULL: sent instead of body, never freed */
+    size_t static_len;
     vl_buf body;
 } vl_http_resp;
 
@@ -68,10 +72,17 @@ typedef struct vl_server vl_server;
 typedef struct vl_server_opts {
     vl_http_opts http;
     vl_collector *collector; /* POST /v1/events; NULL: 404 */
+    vl_rt *rt;               /* /api/v1/realtime/...; NULL: 404 */
+    vl_store *lake;          /* /api/v1/tables; NULL: 404 */
 } vl_server_opts;
 
 int vl_server_start(const vl_server_opts *o, vl_server **out, vl_error *err) VL_MUST_CHECK;
 int vl_server_port(const vl_server *s);
+/** @brief Adds a Kafka member's figures (lag per partition, counts,
+ *  commit and file-size histograms) to GET /metrics; NULL removes them.
+ *  Thread-safe, any time after vl_server_start.
+ *  @note m must stay valid until vl_server_stop or until replaced. */
+void vl_server_set_kafka(vl_server *s, vl_kafka_metrics *m);
 /** @brief Stops the HTTP side; the collector is the caller's to close. */
 void vl_server_stop(vl_server *s); /* accepts NULL */
 

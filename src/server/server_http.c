@@ -54,15 +54,23 @@ const char *vl_http_req_body(const vl_http_req *r, size_t *n) {
 static void free_body(void *p) { vl_free(p); }
 
 static enum MHD_Result send_resp(struct MHD_Connection *conn, vl_http_resp *resp) {
-    size_t n = resp->body.n;
-    char *p = resp->body.p;
-    vl_buf_init(&resp->body); /* the response takes the memory */
-    static char empty[1];
-    struct MHD_Response *r = MHD_create_response_from_buffer_with_free_callback(n, p ? p : empty, p ? free_body : NULL);
-    if (!r) {
-        vl_free(p);
-        return MHD_NO;
+    struct MHD_Response *r;
+    if (resp->static_body) {
+        r = MHD_create_response_from_buffer(resp->static_len, (void *)(uintptr_t)resp->static_body,
+                                            MHD_RESPMEM_PERSISTENT);
+        if (!r) return MHD_NO;
+    } else {
+        size_t n = resp->body.n;
+        char *p = resp->body.p;
+        vl_buf_init(&resp->body); /* the response takes the memory */
+        static char empty[1];
+        r = MHD_create_response_from_buffer_with_free_callback(n, p ? p : empty, p ? free_body : NULL);
+        if (!r) {
+            vl_free(p);
+            return MHD_NO;
+        }
     }
+    if (resp->cache_control) MHD_add_response_header(r, "Cache-Control", resp->cache_control);
     MHD_add_response_header(r, "Content-Type", resp->content_type ? resp->content_type : "application/json");
     MHD_add_response_header(r, "Server", "vidlake/" VL_VERSION);
     if (resp->retry_after > 0) {

@@ -20,7 +20,7 @@ start_serve() { # PORT
 
 "$V" generate --events 40000 --seed 31 > "$WORK/ev.ndjson"
 mkdir "$WORK/b"
-split -l 100 -d -a 4 "$WORK/ev.ndjson" "$WORK/b/"
+split -l 40 -d -a 4 "$WORK/ev.ndjson" "$WORK/b/"  # 1000 batches: the client outlives 20 kills
 start_serve 0
 PORT=$(cat "$WORK/port")
 URL="http://127.0.0.1:$PORT/v1/events"

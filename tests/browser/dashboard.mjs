@@ -1,0 +1,283 @@
+#!/usr/bin/env node
+// vidlake - Apache-2.0
+//
+// The live dashboard in a real browser: Debian's chromium, driven by
+// playwright-core (never a downloaded browser). Run by
+// tests/integration/0600-dashboard.sh against `vidlake serve`:
+//
+//   node tests/browser/dashboard.mjs empty URL
+//       a server that has seen no event: the page says no data has arrived,
+//       and every metric the API reports as null is shown as "–".
+//   node tests/browser/dashboard.mjs live URL SCREENSHOT.png
+//       a server fed by `vidlake generate --rate ...`: each tile shows
+//       exactly the formatting (web/format.mjs) of the summary the page last
+//       fetched (window.__vidlake_last, read in the same instant as the tiles),
+//       and that summary agrees with one this script fetches itself; the
+//       page polls at least every 2 s and the engine's clock moves; each
+//       series of every chart has points; top content, breakdowns, pipeline and tables are
+//       filled; a phone-sized viewport does not scroll sideways. Saves a
+//       full-page screenshot.
+//
+// Both modes fail on any console error, uncaught exception, failed request,
+// HTTP status >= 400, or request to another origin than URL's (the page
+// must work offline). Prints "ok NAME" or "FAIL NAME: why" per check; exits
+// 1 when a check failed.
+import { chromium } from 'playwright-core';
+import * as F from '../../web/format.mjs';
+
+const CHROMIUM = process.env.VIDLAKE_CHROMIUM || '/usr/bin/chromium';
+const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+
+// The tiles the issue asks for, and how each is written (web/format.mjs).
+const TILES = {
+  concurrent_plays: F.count,
+  plays_per_min: F.count,
+  startup_ms_p90: F.ms,
+  rebuffering_ratio: F.pct,
+  vsf_rate: F.pct,
+  unique_viewers: F.count,
+  ad_revenue_per_min: F.usd,
+};
+// Tolerance between the page's summary and ours, fetched a moment apart
+// while events flow: [relative, absolute].
+const TOL = {
+  concurrent_plays: [0.25, 5], plays_per_min: [0.3, 5], startup_ms_p90: [0.5, 250],
+  rebuffering_ratio: [0.5, 0.01], vsf_rate: [0.6, 0.02], unique_viewers: [0.3, 5], ad_revenue_per_min: [0.6, 0.5],
+};
+const CHARTS = ['audience', 'startup', 'quality', 'traffic'];
+
+const [mode, url, shot] = process.argv.slice(2);
+if (!['empty', 'live'].includes(mode) || !url || (mode === 'live' && !shot)) {
+  console.error('usage: dashboard.mjs empty URL | live URL SCREENSHOT.png');
+  process.exit(2);
+}
+const base = new URL(url);
+let failed = 0;
+const ok = (name) => console.log(`ok ${name}`);
+const fail = (name, why) => { failed++; console.log(`FAIL ${name}: ${why}`); };
+const check = (name, cond, why) => (cond ? ok(name) : fail(name, why));
+const j = (v) => JSON.stringify(v);
+
+// The formatting itself, pinned on the API documentation's example values,
+// so that "tile == format(value)" below means the right text.
+function checkFormats() {
+  const cases = [
+    [F.count(null), '–'], [F.count(0), '0'], [F.count(230.0), '230'], [F.count(3310), '3,310'],
+    [F.count(41230), '41.2k'], [F.count(18204411), '18.2M'], [F.count(2.5), '2.5'],
+    [F.pct(0.00744), '0.74%'], [F.pct(0.8125), '81.3%'], [F.pct(null), '–'], [F.pct(0), '0%'],
+    [F.ms(1180), '1.18 s'], [F.ms(850), '850 ms'], [F.ms(null), '–'],
+    [F.usd(2.084), '$2.08'], [F.usd(null), '–'], [F.bytes(1048576), '1.00 MiB'], [F.secs(0.042), '42 ms'],
+    [F.clock('2026-12-07T10:05:00.123Z'), '10:05:00 UTC'], [F.clock(null), '–'],
+  ];
+  const bad = cases.filter(([got, want]) => got !== want);
+  check('numbers are written as documented (format.mjs)', bad.length === 0,
+    bad.map(([g, w]) => `got ${j(g)} want ${j(w)}`).join('; '));
+}
+
+async function apiGet(path) {
+  const res = await fetch(new URL(path, base), { signal: AbortSignal.timeout(5000) });
+  if (!res.ok) throw new Error(`${path}: HTTP ${res.status}`);
+  return res.json();
+}
+
+async function open(viewport) {
+  const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ARGS, timeout: 30000 });
+  const context = await browser.newContext({ viewport, colorScheme: 'dark', deviceScaleFactor: 1 });
+  const problems = [];
+  // Offline: anything outside the server's origin is refused and reported.
+  await context.route('**/*', (route) => {
+    const u = new URL(route.request().url());
+    if (u.origin === base.origin || u.protocol === 'data:') return route.continue();
+    problems.push(`request to another origin: ${u.href}`);
+    return route.abort('blockedbyclient');
+  });
+  const page = await context.newPage();
+  page.on('console', (m) => { if (m.type() === 'error') problems.push(`console error: ${m.text()}`); });
+  page.on('pageerror', (e) => problems.push(`uncaught exception: ${e.message}`));
+  page.on('requestfailed', (r) => problems.push(`request failed: ${r.url()} (${r.failure()?.errorText})`));
+  page.on('response', (r) => { if (r.status() >= 400) problems.push(`HTTP ${r.status()}: ${r.url()}`); });
+  return { browser, page, problems };
+}
+
+// Reads everything the checks need in one evaluation, so the tiles and
+// __vidlake_last are from the same instant (the page renders synchronously).
+const snapshot = (page) => page.evaluate(() => {
+  const txt = (sel) => document.querySelector(sel)?.textContent.trim() ?? null;
+  const rows = (sel) => Array.from(document.querySelectorAll(sel)).map((tr) =>
+    Array.from(tr.querySelectorAll('td')).map((td) => td.textContent.trim()));
+  const charts = {};
+  for (const [name, u] of Object.entries(window.__vidlake_charts || {})) {
+    charts[name] = { x: u.data[0].length, points: u.data.slice(1).map((a) => a.filter((v) => v !== null && v !== undefined).length) };
+  }
+  return {
+    last: window.__vidlake_last,
+    stats: { ...window.__vidlake_stats },
+    tiles: Object.fromEntries(Array.from(document.querySelectorAll('.tile')).map((t) =>
+      [t.dataset.tile, t.querySelector('.value').textContent.trim()])),
+    now: txt('#engine-now'),
+    status: txt('#status-label'),
+    nodata: !document.querySelector('#nodata').hidden,
+    offline: !document.querySelector('#offline').hidden ? txt('#offline') : null,
+    charts,
+    topPlays: rows('#top-plays tbody tr'),
+    topNow: rows('#top-concurrent tbody tr'),
+    bd: Object.fromEntries(Array.from(document.querySelectorAll('.breakdown')).map((p) =>
+      [p.dataset.dim, rows(`.breakdown[data-dim="${p.dataset.dim}"] tbody tr`)])),
+    figs: Object.fromEntries(Array.from(document.querySelectorAll('.fig')).map((f) =>
+      [f.dataset.fig, f.querySelector('.v').textContent.trim()])),
+    ready: txt('#ready'),
+    tables: rows('#tables tbody tr'),
+  };
+});
+
+// Polls until pred(snapshot) holds; returns the last snapshot either way.
+async function waitFor(page, pred, ms) {
+  const end = Date.now() + ms;
+  let s = await snapshot(page);
+  while (!pred(s) && Date.now() < end) {
+    await page.waitForTimeout(250);
+    s = await snapshot(page);
+  }
+  return s;
+}
+
+function checkTilesExact(s, label) {
+  const want = Object.keys(TILES);
+  check(`${label}: the seven tiles are there`, j(Object.keys(s.tiles).sort()) === j([...want].sort()), `tiles ${j(Object.keys(s.tiles))}`);
+  const m = (s.last && s.last.metrics) || {};
+  const bad = want.filter((k) => s.tiles[k] !== TILES[k](m[k]));
+  check(`${label}: each tile shows the formatting of the summary the page fetched`, s.last && bad.length === 0,
+    !s.last ? 'window.__vidlake_last is not set' : bad.map((k) => `${k}: shows ${j(s.tiles[k])}, ${j(m[k])} is ${j(TILES[k](m[k]))}`).join('; '));
+  check(`${label}: the engine's now is shown`, s.now === F.clock(s.last && s.last.now), `shows ${j(s.now)}, now is ${j(s.last && s.last.now)}`);
+}
+
+function checkProblems(problems, label) {
+  check(`${label}: no console errors, failed requests or requests elsewhere`, problems.length === 0, problems.slice(0, 8).join(' | '));
+}
+
+async function loadPage(page, hash) {
+  const res = await page.goto(new URL('/' + hash, base).href, { waitUntil: 'load', timeout: 20000 });
+  check('GET / serves the dashboard', res && res.status() === 200 && /^text\/html/.test(res.headers()['content-type'] || ''),
+    `status ${res && res.status()}, content-type ${res && res.headers()['content-type']}`);
+  check('its title names vidlake', /vidlake/i.test(await page.title()), `title ${j(await page.title())}`);
+}
+
+async function empty() {
+  const { browser, page, problems } = await open({ width: 1280, height: 900 });
+  try {
+    await loadPage(page, '');
+    const s = await waitFor(page, (x) => x.stats.summaries >= 2, 15000);
+    check('empty: the page polled the summary', s.stats.summaries >= 2, `stats ${j(s.stats)}`);
+    check('empty: it says no data has arrived', s.nodata && s.status === 'no data', `banner shown: ${s.nodata}, status ${j(s.status)}`);
+    checkTilesExact(s, 'empty');
+    const m = (s.last && s.last.metrics) || {};
+    const nulls = Object.keys(TILES).filter((k) => m[k] === null);
+    check('empty: the API reports no startup time yet (null)', m.startup_ms_p90 === null, `startup_ms_p90 ${j(m.startup_ms_p90)}`);
+    check('empty: every null metric is shown as "–"', nulls.every((k) => s.tiles[k] === '–') && nulls.length > 0,
+      `null: ${j(nulls)}, tiles ${j(s.tiles)}`);
+    checkProblems(problems, 'empty');
+  } finally {
+    await browser.close();
+  }
+}
+
+function near(k, a, b) {
+  if (a === null || b === null || a === undefined || b === undefined) return a === b;
+  const [rel, abs] = TOL[k];
+  return Math.abs(a - b) <= Math.max(abs, rel * Math.max(Math.abs(a), Math.abs(b)));
+}
+
+async function live() {
+  checkFormats();
+  const { browser, page, problems } = await open({ width: 1440, height: 900 });
+  try {
+    // Charts over 5 minutes (5 s steps) fill up soonest.
+    await loadPage(page, '#window=5m&range=5m');
+    const ready = (x) => x.last && x.last.metrics && x.last.metrics.plays > 0 && x.last.metrics.startup_ms_p90 !== null &&
+      CHARTS.every((c) => x.charts[c] && x.charts[c].points.every((n) => n > 0)) &&
+      x.topPlays.length > 0 && x.topNow.length > 0 && x.figs.received !== '–' && x.tables.length > 0 &&
+      Object.values(x.bd).every((r) => r.length > 0);
+    let s = await waitFor(page, ready, 60000);
+    check('live: events reach the page within 60 s', ready(s),
+      `plays ${j(s.last && s.last.metrics && s.last.metrics.plays)}, charts ${j(s.charts)}, top ${s.topPlays.length}/${s.topNow.length}, ` +
+      `received ${j(s.figs.received)}, tables ${s.tables.length}, breakdowns ${j(Object.fromEntries(Object.entries(s.bd).map(([k, v]) => [k, v.length])))}` +
+      (s.offline ? `; banner: ${s.offline}` : ''));
+
+    s = await snapshot(page);
+    checkTilesExact(s, 'live');
+    check('live: the status says live and no banner is up', s.status === 'live' && !s.nodata && !s.offline,
+      `status ${j(s.status)}, no-data banner ${s.nodata}, offline banner ${j(s.offline)}`);
+    // The page's summary against one of our own, fetched right after. Values
+    // move (most in the first seconds of traffic, when a single stall is a
+    // large share of the watch time), so up to 5 pairs a second apart are
+    // taken and one that agrees everywhere is enough.
+    let why = '';
+    let agreed = false;
+    for (let i = 0; i < 5 && !agreed; i++) {
+      if (i) await page.waitForTimeout(1000);
+      const p = await snapshot(page);
+      const ours = await apiGet('/api/v1/realtime/summary?window=5m');
+      const m = (p.last && p.last.metrics) || {};
+      const off = Object.keys(TILES).filter((k) => !near(k, m[k], ours.metrics[k]));
+      const dnow = Math.abs(F.parseTime(ours.now) - F.parseTime(p.last && p.last.now));
+      agreed = p.last && p.last.window_s === ours.window_s && off.length === 0 && dnow <= 5000;
+      why = `window_s ${j(p.last && p.last.window_s)} vs ${j(ours.window_s)}; now ${j(p.last && p.last.now)} vs ${j(ours.now)}; ` +
+        off.map((k) => `${k}: page ${j(m[k])}, API ${j(ours.metrics[k])}`).join('; ');
+    }
+    check('live: the page shows the API\'s numbers and clock for the same window (a fetch of our own agrees)', agreed, why);
+
+    // Live: within 4.5 s, the page polls the summary and the series at least
+    // twice (every 2 s at most) and the engine's now moves on.
+    const t0 = s;
+    await page.waitForTimeout(4500);
+    const t1 = await snapshot(page);
+    check('live: tiles refresh at least every 2 s', t1.stats.summaries - t0.stats.summaries >= 2,
+      `${t1.stats.summaries - t0.stats.summaries} summaries in 4.5 s`);
+    check('live: charts refresh at least every 2 s', t1.stats.series - t0.stats.series >= 2,
+      `${t1.stats.series - t0.stats.series} series refreshes in 4.5 s`);
+    check('live: the engine\'s now moves', t1.last && t0.last && t1.last.now !== t0.last.now, `${j(t0.last && t0.last.now)} then ${j(t1.last && t1.last.now)}`);
+    checkTilesExact(t1, 'live, 4.5 s later');
+
+    for (const c of CHARTS) {
+      const d = t1.charts[c];
+      check(`live: chart ${c} has points in each of its series`, d && d.x > 0 && d.points.length > 0 && d.points.every((n) => n > 0), `data ${j(d)}`);
+      // Its series come from separate requests; lined up on one time axis,
+      // they cover nearly the same steps (a rate drops a partial last step).
+      check(`live: chart ${c}: its series line up in time`, d && Math.min(...d.points) >= Math.max(...d.points) - 2, `data ${j(d)}`);
+    }
+    const rowsOk = (rows) => rows.length > 0 && rows.every((r) => r.length >= 3 && r[1] !== '' && /\d/.test(r[2]));
+    check('live: top content by plays has rows', rowsOk(t1.topPlays), j(t1.topPlays.slice(0, 3)));
+    check('live: top content by concurrent viewers has rows', rowsOk(t1.topNow), j(t1.topNow.slice(0, 3)));
+    for (const [dim, rows] of Object.entries(t1.bd)) {
+      check(`live: breakdown by ${dim} has rows`, rows.length > 0 && rows.every((r) => /\d/.test(r[1])), j(rows.slice(0, 3)));
+    }
+    check('live: the three breakdowns are device type, country and CDN', j(Object.keys(t1.bd).sort()) === j(['cdn', 'country', 'device_type']), j(Object.keys(t1.bd)));
+    const pipe = await apiGet('/api/v1/pipeline');
+    const figsMissing = ['received', 'accepted', 'rejected', 'backlog', 'commits', 'last_commit', 'late_events'].filter((f) => !t1.figs[f] || t1.figs[f] === '–');
+    check('live: the pipeline panel shows events/s, backlog, commits, latency, late events', figsMissing.length === 0, `missing ${j(figsMissing)} in ${j(t1.figs)}`);
+    check('live: ... and whether the collector is ready', t1.ready === (pipe.collector.ready ? 'ready' : 'not ready'), `badge ${j(t1.ready)}, API ready ${j(pipe.collector.ready)}`);
+    const tables = await apiGet('/api/v1/tables');
+    const names = t1.tables.map((r) => r[0]);
+    check('live: the tables panel lists the lake\'s tables', tables.tables.every((t) => names.includes(t.name)) && names.includes('bronze/events'),
+      `page ${j(names)}, API ${j(tables.tables.map((t) => t.name))}`);
+
+    await page.screenshot({ path: shot, fullPage: true });
+    ok(`live: screenshot saved (${shot})`);
+
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.waitForTimeout(500);
+    const sideways = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    check('live: on a phone-sized screen the page does not scroll sideways', sideways <= 0, `${sideways} px too wide`);
+    checkProblems(problems, 'live');
+  } finally {
+    await browser.close();
+  }
+}
+
+try {
+  await (mode === 'empty' ? empty() : live());
+} catch (e) {
+  fail(`dashboard ${mode}`, e && e.stack ? e.stack.split('\n').slice(0, 3).join(' ') : String(e));
+}
+process.exit(failed ? 1 : 0);
