@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# make demo: the embedded pipeline on a simulated day; the valid events are
-# stored as Parquet in build/demo/events.parquet.
+# make demo: the embedded pipeline, live: simulated viewers in real time ->
+# collector -> ./lake (bronze Delta tables) -> real-time engine -> the
+# dashboard at http://127.0.0.1:8080/. Ctrl-C commits and exits.
+# Arguments go to vidlake demo (e.g. make demo ARGS="--rate 10000").
 set -euo pipefail
 cd "$(dirname "$0")/.."
-mkdir -p build/demo
-build/vidlake demo --out build/demo/events.parquet "$@"
-echo "Look at the stored events: build/vidlake parquet cat build/demo/events.parquet --limit 3"
+exec build/vidlake demo --lake lake "$@"

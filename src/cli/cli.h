@@ -21,6 +21,17 @@ int vl_cmd_table(int argc, char **argv);
 int vl_cmd_ingest(int argc, char **argv);
 int vl_cmd_serve(int argc, char **argv);
 
+/* `vidlake serve` with hooks, for `vidlake demo`: ready runs once the server
+ * listens (url: http://ADDR:PORT) and may start helpers (non-zero: stop with
+ * status 2); stopping runs first on the way out, before the server and the
+ * collector stop, whenever ready ran. */
+typedef struct vl_serve_hooks {
+    int (*ready)(void *ctx, const char *url);
+    void (*stopping)(void *ctx);
+    void *ctx;
+} vl_serve_hooks;
+int vl_serve_run(int argc, char **argv, const vl_serve_hooks *hooks);
+
 /* A long option: "--name VALUE" or "--name=VALUE" (has_arg), or "--name".
  * A one-letter name is also a short option: "-X VALUE" or "-XVALUE". */
 typedef struct vl_opt {

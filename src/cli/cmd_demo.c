@@ -1,25 +1,148 @@
 /* vidlake - Apache-2.0 */
 /*
- * vidlake demo: the embedded pipeline on simulated traffic. It simulates a
- * day of a streaming service (faults included: invalid, duplicate and late
- * events), runs every line through the ingest decoder, and prints what a
- * day looks like: volumes, audiences, device and country mix, rejects.
+ * vidlake demo: the embedded pipeline on simulated traffic, two ways.
+ *
+ *  - Live (the default): `vidlake serve` with simulated viewers feeding it.
+ *    Once the server listens, a `vidlake generate --rate R --to URL` child
+ *    process posts real-time events to its collector; they go to the WAL,
+ *    bronze and the real-time engine, and the dashboard at / shows them.
+ *    Ctrl-C (SIGINT to both) or SIGTERM: the viewers stop, the server
+ *    commits what it accepted and exits 0.
+ *  - A day (--day, --events or --out): simulates a day of a streaming service
+ *    (faults included: invalid, duplicate and late events), runs every line
+ *    through the ingest decoder, and prints what a day looks like: volumes,
+ *    audiences, device and country mix, rejects.
  */
 #include "cli.h"
 #include "ingest/ingest.h"
 
 #include <errno.h>
+#include <signal.h>
+#include <spawn.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char **environ;
 
 static const char usage_text[] =
-    "usage: vidlake demo [--events N] [--seed S] [--out FILE.parquet]\n"
+    "usage: vidlake demo [--lake DIR] [--listen ADDR:PORT] [--rate EV_PER_S] [--seed S]\n"
+    "       vidlake demo --day [--events N] [--seed S] [--out FILE.parquet]\n"
     "\n"
-    "Simulates one day of a streaming service (default 1,000,000 events, with\n"
-    "0.5% invalid, 1% duplicate and 2% late events), decodes and validates every\n"
-    "event as ingestion does, and prints a summary of the day. With --out, the\n"
-    "valid events (duplicates dropped) are stored in a Parquet file through\n"
-    "column batches, as the bronze sink will.\n";
+    "Live (the default): runs vidlake serve on LAKE (default ./lake) and feeds it\n"
+    "with simulated viewers in real time (vidlake generate --rate, default 3000\n"
+    "events/s, 0.5% of them invalid): collector -> WAL -> bronze Delta tables and\n"
+    "the real-time engine; the dashboard is at http://ADDR:PORT/ (default\n"
+    "127.0.0.1:8080). Ctrl-C stops the viewers, commits and exits.\n"
+    "\n"
+    "A day (--day, or --events / --out): simulates one day of a streaming service\n"
+    "(default 1,000,000 events, with 0.5% invalid, 1% duplicate and 2% late\n"
+    "events), decodes and validates every event as ingestion does, and prints a\n"
+    "summary of the day. With --out, the valid events (duplicates dropped) are\n"
+    "stored in a Parquet file through column batches, as the bronze sink does.\n"
+    "\n"
+    "options:\n"
+    "  --lake DIR            live: the lake (default ./lake; created if missing)\n"
+    "  --listen ADDR:PORT    live: where the server listens (default 127.0.0.1:8080)\n"
+    "  --rate EV_PER_S       live: simulated events per second (default 3000)\n"
+    "  --port-file FILE      live: write the port listened on to FILE once ready\n"
+    "  --day                 a simulated day, summarised (no server)\n"
+    "  --events N            a day: events to simulate (default 1M)\n"
+    "  --out FILE.parquet    a day: store the valid events in a Parquet file\n"
+    "  --seed S              the simulation's seed (default 1)\n";
+
+/* ------------------------------------------------------------------ live */
+
+typedef struct live_ctx {
+    const char *rate, *seed;
+    pid_t viewers;
+} live_ctx;
+
+/* exec and main want char *argv[]: writable copies of words[0..n) in buf,
+ * NULL-terminated in args. @return 0, or -1 when buf is too small. */
+static int argv_of(const char *const *words, int n, char *buf, size_t cap, char **args) {
+    size_t off = 0;
+    for (int i = 0; i < n; i++) {
+        size_t len = strlen(words[i]) + 1;
+        if (off + len > cap) return -1;
+        memcpy(buf + off, words[i], len);
+        args[i] = buf + off;
+        off += len;
+    }
+    args[n] = NULL;
+    return 0;
+}
+
+/* Starts the simulated viewers: this binary's generate, posting to url. */
+static int live_ready(void *arg, const char *url) {
+    live_ctx *c = arg;
+    char self[4096];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+    if (n <= 0) {
+        vl_cli_err("demo", "cannot find this program (/proc/self/exe): %s", strerror(errno));
+        return -1;
+    }
+    self[n] = 0;
+    const char *words[] = {"vidlake", "generate", "--rate", c->rate, "--seed", c->seed,
+                           "--invalid-fraction", "0.005", "--to", url};
+    enum { N_WORDS = sizeof(words) / sizeof(words[0]) };
+    char buf[1024], *args[N_WORDS + 1];
+    if (argv_of(words, N_WORDS, buf, sizeof(buf), args) != 0) {
+        vl_cli_err("demo", "the viewers' command line is too long");
+        return -1;
+    }
+    /* the server blocks and ignores signals its viewers must take as usual */
+    posix_spawnattr_t at;
+    posix_spawnattr_init(&at);
+    sigset_t none, deflt;
+    sigemptyset(&none);
+    sigemptyset(&deflt);
+    sigaddset(&deflt, SIGINT);
+    sigaddset(&deflt, SIGTERM);
+    sigaddset(&deflt, SIGPIPE);
+    posix_spawnattr_setsigmask(&at, &none);
+    posix_spawnattr_setsigdefault(&at, &deflt);
+    posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+    int e = posix_spawn(&c->viewers, self, NULL, &at, args, environ);
+    posix_spawnattr_destroy(&at);
+    if (e != 0) {
+        vl_cli_err("demo", "cannot start the simulated viewers: %s", strerror(e));
+        return -1;
+    }
+    fprintf(stderr,
+            "\nvidlake demo: simulated viewers (about %s events/s) -> collector -> lake -> real-time engine\n"
+            "  dashboard:  %s/\n"
+            "  API:        %s/api/v1/realtime/summary\n"
+            "  stop:       Ctrl-C (commits what was accepted, then exits)\n\n",
+            c->rate, url, url);
+    return 0;
+}
+
+static void live_stopping(void *arg) {
+    live_ctx *c = arg;
+    if (c->viewers <= 0) return;
+    kill(c->viewers, SIGTERM);
+    int st;
+    while (waitpid(c->viewers, &st, 0) < 0 && errno == EINTR) {
+    }
+    c->viewers = 0;
+}
+
+static int demo_live(const char *lake, const char *listen, const char *rate, const char *seed, const char *port_file) {
+    const char *words[] = {"serve", "--lake", lake, "--listen", listen, "--port-file", port_file};
+    int n = port_file ? 7 : 5;
+    char buf[8192], *args[8];
+    if (argv_of(words, n, buf, sizeof(buf), args) != 0) {
+        vl_cli_err("demo", "the server's command line is too long");
+        return 2;
+    }
+    live_ctx c = {rate, seed, 0};
+    vl_serve_hooks h = {live_ready, live_stopping, &c};
+    return vl_serve_run(n, args, &h);
+}
+
+/* ------------------------------------------------------------- a day */
 
 /* Parquet output of the demo: events -> column batches -> writer -> file. */
 typedef struct {
@@ -66,8 +189,13 @@ static void print_mix(const char *title, named_count *items, size_t n, uint64_t 
 }
 
 int vl_cmd_demo(int argc, char **argv) {
-    static const vl_opt opts[] = {{"events", true}, {"seed", true}, {"out", true}, {NULL, false}};
-    const char *out_path = NULL;
+    enum { O_EVENTS, O_SEED, O_OUT, O_DAY, O_LAKE, O_LISTEN, O_RATE, O_PORT_FILE };
+    static const vl_opt opts[] = {{"events", true}, {"seed", true},   {"out", true},  {"day", false},
+                                  {"lake", true},   {"listen", true}, {"rate", true}, {"port-file", true},
+                                  {NULL, false}};
+    const char *out_path = NULL, *lake = "lake", *listen = "127.0.0.1:8080", *rate = "3000", *seed = "1";
+    const char *port_file = NULL;
+    bool day = false, live_opt = false;
     vl_optparse op;
     vl_optparse_init(&op, "demo", argc, argv);
     vl_sim_config cfg;
@@ -90,17 +218,42 @@ int vl_cmd_demo(int argc, char **argv) {
             vl_cli_err("demo", "unexpected argument '%s'", val);
             return 2;
         }
-        if (k == 2) {
-            out_path = val;
+        switch (k) {
+        case O_OUT: out_path = val; day = true; continue;
+        case O_DAY: day = true; continue;
+        case O_LAKE: lake = val; live_opt = true; continue;
+        case O_LISTEN: listen = val; live_opt = true; continue;
+        case O_PORT_FILE: port_file = val; live_opt = true; continue;
+        case O_RATE: {
+            double r;
+            if (vl_parse_double(val, &r, &err) != VL_OK || !(r > 0 && r <= 1e7)) {
+                vl_cli_err("demo", "--rate: '%s' is not an event rate from 0 to 10000000 per second", val);
+                return 2;
+            }
+            rate = val;
+            live_opt = true;
             continue;
+        }
+        default: break;
         }
         if (vl_parse_count(val, &v, &err) != VL_OK) {
             vl_cli_err("demo", "--%s: %s", opts[k].name, err.msg);
             return 2;
         }
-        if (k == 0) cfg.events = (uint64_t)v;
-        else cfg.seed = (uint64_t)v;
+        if (k == O_EVENTS) {
+            cfg.events = (uint64_t)v;
+            day = true;
+        } else {
+            cfg.seed = (uint64_t)v;
+            seed = val;
+        }
     }
+    if (day && live_opt) {
+        vl_cli_err("demo", "--lake, --listen, --rate and --port-file are for the live demo; --day, --events and --out "
+                           "for a simulated day");
+        return 2;
+    }
+    if (!day) return demo_live(lake, listen, rate, seed, port_file);
     if (cfg.events == 0) {
         vl_cli_err("demo", "--events must be at least 1");
         return 2;

@@ -124,7 +124,9 @@ static int parse_listen(const char *s, char *addr, size_t cap, int *port) {
     return 0;
 }
 
-int vl_cmd_serve(int argc, char **argv) {
+int vl_cmd_serve(int argc, char **argv) { return vl_serve_run(argc, argv, NULL); }
+
+int vl_serve_run(int argc, char **argv, const vl_serve_hooks *hooks) {
     const char *lake = NULL, *listen = "127.0.0.1:8080", *wal = NULL, *port_file = NULL;
     const char *kafka = NULL, *group = NULL;
     vl_cli_props props = {0};
@@ -254,7 +256,7 @@ int vl_cmd_serve(int argc, char **argv) {
     vl_kafka_metrics *km = NULL; /* the Kafka member's figures for /metrics */
     kafka_job *kj = NULL;
     pthread_t kth;
-    bool kafka_started = false;
+    bool kafka_started = false, hooked = false;
     int rc = 0;
     if (vl_store_open(lake, &store, &err) != VL_OK) {
         vl_cli_err(CMD, "%s: %s", lake, err.msg);
@@ -313,11 +315,22 @@ int vl_cmd_serve(int argc, char **argv) {
         kafka_started = true;
         fprintf(stderr, "vidlake serve: consuming %s as group %s\n", kafka, group);
     }
+    if (hooks && hooks->ready) {
+        char url[200];
+        snprintf(url, sizeof(url), "http://%s%s%s:%d", strchr(addr, ':') ? "[" : "", addr, strchr(addr, ':') ? "]" : "",
+                 vl_server_port(srv));
+        hooked = true;
+        if (hooks->ready(hooks->ctx, url) != 0) {
+            rc = 2;
+            goto done;
+        }
+    }
     int sig = 0;
     while (sigwait(&sigs, &sig) != 0) {
     }
     fprintf(stderr, "vidlake serve: %s: stopping; committing what was accepted\n", strsignal(sig));
 done:
+    if (hooked && hooks->stopping) hooks->stopping(hooks->ctx);
     if (kafka_started) {
         atomic_store(&kj->stop, true);
         pthread_join(kth, NULL);
