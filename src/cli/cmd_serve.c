@@ -44,6 +44,23 @@ static void *kafka_main(void *arg) {
     return NULL;
 }
 
+/* The real-time engine's own consumer (--rt-kafka): it stops the server
+ * if it fails. */
+typedef struct rt_kafka_job {
+    vl_kafka_rt_opts o;
+    _Atomic bool stop;
+    int rc;
+    vl_error err;
+    vl_kafka_rt_stats st;
+} rt_kafka_job;
+
+static void *rt_kafka_main(void *arg) {
+    rt_kafka_job *k = arg;
+    k->rc = vl_kafka_rt_run(&k->o, &k->st, &k->err);
+    if (k->rc != VL_OK) kill(getpid(), SIGTERM);
+    return NULL;
+}
+
 static const char usage_text[] =
     "usage: vidlake serve --lake LAKE [options]\n"
     "\n"
@@ -72,6 +89,10 @@ static const char usage_text[] =
     "  --kafka kafka://BROKERS/TOPIC  also consume this topic into bronze, exactly once\n"
     "  --group G                 its consumer group (required with --kafka)\n"
     "  -X KEY=VALUE              a librdkafka consumer property (repeatable: TLS, SASL...)\n"
+    "  --rt-kafka kafka://BROKERS/TOPIC  feed the real-time engine from this topic too,\n"
+    "                            writing nothing (when ingest workers elsewhere write the\n"
+    "                            lake); it starts each partition --rt-retention back\n"
+    "  --rt-group G              the real-time consumer's own group (required with --rt-kafka)\n"
     "  --rt-retention DUR        real-time counters kept per second (default 1h; 60s..24h)\n"
     "  --rt-lateness DUR         events older than now - DUR are late: counted, left to\n"
     "                            the batch layer (default 30s)\n"
@@ -80,7 +101,8 @@ static const char usage_text[] =
 
 enum {
     O_LAKE, O_LISTEN, O_WAL, O_INTERVAL, O_OPTIMIZE, O_KAFKA, O_GROUP, O_X,
-    O_TARGET, O_MAX_BODY, O_MAX_EVENT, O_BACKLOG, O_CONNS, O_PORT_FILE, O_BATCH, O_RT_RET, O_RT_LATE
+    O_TARGET, O_MAX_BODY, O_MAX_EVENT, O_BACKLOG, O_CONNS, O_PORT_FILE, O_BATCH, O_RT_RET, O_RT_LATE,
+    O_RT_KAFKA, O_RT_GROUP
 };
 static const vl_opt opts[] = {
     [O_LAKE] = {"lake", true},
@@ -100,6 +122,8 @@ static const vl_opt opts[] = {
     [O_BATCH] = {"batch-rows", true},
     [O_RT_RET] = {"rt-retention", true},
     [O_RT_LATE] = {"rt-lateness", true},
+    [O_RT_KAFKA] = {"rt-kafka", true},
+    [O_RT_GROUP] = {"rt-group", true},
     {NULL, false},
 };
 
@@ -128,7 +152,7 @@ int vl_cmd_serve(int argc, char **argv) { return vl_serve_run(argc, argv, NULL);
 
 int vl_serve_run(int argc, char **argv, const vl_serve_hooks *hooks) {
     const char *lake = NULL, *listen = "127.0.0.1:8080", *wal = NULL, *port_file = NULL;
-    const char *kafka = NULL, *group = NULL;
+    const char *kafka = NULL, *group = NULL, *rt_kafka = NULL, *rt_group = NULL;
     vl_cli_props props = {0};
     vl_collector_opts co = {.optimize_interval_us = 300000000};
     vl_rt_opts ro = {0};
@@ -156,6 +180,8 @@ int vl_serve_run(int argc, char **argv, const vl_serve_hooks *hooks) {
         case O_PORT_FILE: port_file = val; break;
         case O_KAFKA: kafka = val; break;
         case O_GROUP: group = val; break;
+        case O_RT_KAFKA: rt_kafka = val; break;
+        case O_RT_GROUP: rt_group = val; break;
         case O_X:
             if (vl_cli_props_add(&props, CMD, val) != 0) return 2;
             break;
@@ -208,13 +234,16 @@ int vl_serve_run(int argc, char **argv, const vl_serve_hooks *hooks) {
         vl_cli_err(CMD, "--kafka needs --group (the consumer group)");
         return 2;
     }
-    if (!kafka && (group || props.n)) {
-        vl_cli_err(CMD, "--group and -X go with --kafka");
+    if (!kafka && group) {
+        vl_cli_err(CMD, "--group goes with --kafka");
         return 2;
     }
-    char *brokers = NULL, *topic = NULL;
-    if (kafka && vl_kafka_url_parse(kafka, &brokers, &topic, &err) != VL_OK) {
-        vl_cli_err(CMD, "--kafka: %s", err.msg);
+    if (!kafka && !rt_kafka && props.n) {
+        vl_cli_err(CMD, "-X goes with --kafka or --rt-kafka");
+        return 2;
+    }
+    if (!rt_kafka != !rt_group) {
+        vl_cli_err(CMD, "--rt-kafka and --rt-group go together");
         return 2;
     }
     char addr[128];
@@ -233,6 +262,18 @@ int vl_serve_run(int argc, char **argv, const vl_serve_hooks *hooks) {
         wal = wal_buf;
     }
     co.wal_dir = wal;
+    char *rt_brokers = NULL, *rt_topic = NULL;
+    if (rt_kafka && vl_kafka_url_parse(rt_kafka, &rt_brokers, &rt_topic, &err) != VL_OK) {
+        vl_cli_err(CMD, "--rt-kafka: %s", err.msg);
+        return 2;
+    }
+    char *brokers = NULL, *topic = NULL;
+    if (kafka && vl_kafka_url_parse(kafka, &brokers, &topic, &err) != VL_OK) {
+        vl_cli_err(CMD, "--kafka: %s", err.msg);
+        vl_free(rt_brokers);
+        vl_free(rt_topic);
+        return 2;
+    }
 
     /* every thread started from here on inherits the blocked signals */
     sigset_t sigs;
@@ -247,6 +288,8 @@ int vl_serve_run(int argc, char **argv, const vl_serve_hooks *hooks) {
         vl_cli_err(CMD, "%s", err.msg);
         vl_free(brokers);
         vl_free(topic);
+        vl_free(rt_brokers);
+        vl_free(rt_topic);
         return 2;
     }
     co.rt = rt;
@@ -256,13 +299,17 @@ int vl_serve_run(int argc, char **argv, const vl_serve_hooks *hooks) {
     vl_kafka_metrics *km = NULL; /* the Kafka member's figures for /metrics */
     kafka_job *kj = NULL;
     pthread_t kth;
-    bool kafka_started = false, hooked = false;
+    bool kafka_started = false, hooked = false, rt_kafka_started = false;
+    rt_kafka_job *rtk = NULL;
+    pthread_t rtth;
     int rc = 0;
     if (vl_store_open(lake, &store, &err) != VL_OK) {
         vl_cli_err(CMD, "%s: %s", lake, err.msg);
         vl_rt_destroy(rt);
         vl_free(brokers);
         vl_free(topic);
+        vl_free(rt_brokers);
+        vl_free(rt_topic);
         return 2;
     }
     if (vl_collector_open(store, &co, &col, &err) != VL_OK) {
@@ -271,6 +318,8 @@ int vl_serve_run(int argc, char **argv, const vl_serve_hooks *hooks) {
         vl_rt_destroy(rt);
         vl_free(brokers);
         vl_free(topic);
+        vl_free(rt_brokers);
+        vl_free(rt_topic);
         return 2;
     }
     vl_server_opts so = {.http = {.addr = addr, .port = port, .max_conns = (unsigned)conns},
@@ -315,6 +364,23 @@ int vl_serve_run(int argc, char **argv, const vl_serve_hooks *hooks) {
         kafka_started = true;
         fprintf(stderr, "vidlake serve: consuming %s as group %s\n", kafka, group);
     }
+    if (rt_kafka) {
+        rtk = vl_calloc(1, sizeof(*rtk));
+        if (!rtk) {
+            vl_cli_err(CMD, "out of memory");
+            rc = 2;
+            goto done;
+        }
+        rtk->o = (vl_kafka_rt_opts){.brokers = rt_brokers, .topic = rt_topic, .group = rt_group, .props = props.kv,
+                                    .n_props = props.n, .rt = rt, .rewind_us = ro.retention_us, .stop = &rtk->stop};
+        if (pthread_create(&rtth, NULL, rt_kafka_main, rtk) != 0) {
+            vl_cli_err(CMD, "cannot start the real-time Kafka consumer thread");
+            rc = 2;
+            goto done;
+        }
+        rt_kafka_started = true;
+        fprintf(stderr, "vidlake serve: real-time engine also reads %s as group %s\n", rt_kafka, rt_group);
+    }
     if (hooks && hooks->ready) {
         char url[200];
         snprintf(url, sizeof(url), "http://%s%s%s:%d", strchr(addr, ':') ? "[" : "", addr, strchr(addr, ':') ? "]" : "",
@@ -345,6 +411,20 @@ done:
     vl_free(kj);
     vl_free(brokers);
     vl_free(topic);
+    if (rt_kafka_started) {
+        atomic_store(&rtk->stop, true);
+        pthread_join(rtth, NULL);
+        if (rtk->rc != VL_OK) {
+            vl_cli_err(CMD, "real-time Kafka consumer: %s", rtk->err.msg);
+            rc = 2;
+        } else {
+            fprintf(stderr, "vidlake serve: real-time Kafka consumer: %lld records, %lld events, %lld invalid\n",
+                    (long long)rtk->st.records, (long long)rtk->st.events, (long long)rtk->st.rejected);
+        }
+    }
+    vl_free(rtk);
+    vl_free(rt_brokers);
+    vl_free(rt_topic);
     vl_server_stop(srv); /* no new requests; those in progress finish */
     vl_kafka_metrics_destroy(km); /* after the server and the Kafka thread that use it */
     if (vl_collector_close(col, &err) != VL_OK) {

@@ -403,6 +403,28 @@ typedef struct vl_kafka_ingest_stats {
 int vl_kafka_ingest_run(vl_store *lake, const vl_kafka_ingest_opts *o, vl_kafka_ingest_stats *st,
                         vl_error *err) VL_MUST_CHECK;
 
+/* The real-time engine's own consumer group (ingest_kafka_rt.c), for a
+ * `vidlake serve` that computes live metrics while ingest workers elsewhere
+ * write the lake: it reads every partition of the topic from the first
+ * record no older than now - rewind_us, decodes and feeds the engine, and
+ * writes nothing. */
+typedef struct vl_kafka_rt_opts {
+    const char *brokers, *topic, *group;
+    const char *const *props; /* "key=value" consumer properties (-X) */
+    size_t n_props;
+    vl_rt *rt;
+    int64_t rewind_us;        /* 0: 1 h (give the engine's retention) */
+    _Atomic bool *stop;       /* set to return */
+} vl_kafka_rt_opts;
+
+typedef struct vl_kafka_rt_stats {
+    int64_t records, events, rejected, dropped, assignments;
+} vl_kafka_rt_stats;
+
+/** @brief Consumes until *o->stop. @return VL_OK; VL_EINVAL for bad options
+ *  or properties; VL_EIO when the consumer cannot subscribe. */
+int vl_kafka_rt_run(const vl_kafka_rt_opts *o, vl_kafka_rt_stats *st, vl_error *err) VL_MUST_CHECK;
+
 /*
  * A running member's figures for /metrics (vl_kafka_ingest_opts.metrics).
  * The consumer thread publishes its counts and each assigned partition's
