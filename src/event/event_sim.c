@@ -1647,24 +1647,27 @@ static int pilot_epud(const vl_sim_config *c, double *epud) {
     return VL_OK;
 }
 
-/* Real-time mode: fresh events per second and user in the first quarter
- * hour after now, measured by the same run as the real one (same warm-up,
- * same hour of the day), so the stream starts at the asked rate. */
-static int pilot_rate(const vl_sim_config *c, int64_t now, int64_t warm_us, double *per_user) {
+/* Real-time mode: fresh events per second and user in the first minutes
+ * after now, measured by the same run as the real one (same warm-up, same
+ * hour of the day, same activity), so the stream starts at the asked rate.
+ * With a short warm-up (high rates) the rate then grows for a while, as
+ * sessions that began after now pile up. */
+static int pilot_rate(const vl_sim_config *c, int64_t now, int64_t warm_us, double activity, double *per_user) {
     uint32_t users = 16000; /* enough concurrent sessions for a ~5% estimate */
     vl_sim_config pc = *c;
     pc.events = 0;
     vl_sim *p;
-    VL_RETURN_IF_ERR(sim_new(&pc, users, 1.0, true, now, warm_us, &p));
+    VL_RETURN_IF_ERR(sim_new(&pc, users, activity, true, now, warm_us, &p));
     vl_event ev;
-    int64_t t, until = p->emit_from + 15 * SIM_MIN;
+    int64_t span = warm_us >= SIM_HOUR ? 15 * SIM_MIN : 2 * SIM_MIN;
+    int64_t t, until = p->emit_from + span;
     uint32_t u;
     uint64_t count = 0;
     int rc;
     while ((rc = gen_fresh(p, &ev, &t, &u)) == 1 && t < until) count++;
     vl_sim_destroy(p);
     if (rc < 0) return -rc;
-    *per_user = (double)(count ? count : 1) / (900.0 * users);
+    *per_user = (double)(count ? count : 1) / ((double)span / SIM_SEC * users);
     return VL_OK;
 }
 
@@ -1707,7 +1710,7 @@ int vl_sim_create(const vl_sim_config *c, vl_sim **out, vl_error *err) {
     double activity = 1.0;
     if (!users) {
         double fresh_frac = 1 - c->invalid_fraction - c->duplicate_fraction, want, x;
-        int rc = c->rate > 0 ? pilot_rate(c, now, warm_us, &x) : pilot_epud(c, &x);
+        int rc = c->rate > 0 ? pilot_rate(c, now, warm_us, 1.0, &x) : pilot_epud(c, &x);
         if (rc) return vl_error_set(err, rc, "out of memory sizing the audience");
         if (c->rate > 0) /* users whose natural rate right now is the target */
             want = c->rate * fresh_frac / x;
@@ -1718,6 +1721,14 @@ int vl_sim_create(const vl_sim_config *c, vl_sim **out, vl_error *err) {
         if (want > MAX_USERS_DERIVED) { /* more sessions per user instead of more users */
             activity = want / MAX_USERS_DERIVED;
             want = MAX_USERS_DERIVED;
+            if (c->rate > 0) {
+                /* sessions per user do not scale their events linearly (a
+                 * user watching skips the next session): measure again */
+                rc = pilot_rate(c, now, warm_us, activity, &x);
+                if (rc) return vl_error_set(err, rc, "out of memory sizing the audience");
+                double per_user_wanted = c->rate * fresh_frac / MAX_USERS_DERIVED;
+                if (x > 0) activity *= per_user_wanted / x;
+            }
         }
         users = (uint32_t)want;
     }
