@@ -28,6 +28,9 @@ int vl_cmd_serve(int argc, char **argv);
 typedef struct vl_serve_hooks {
     int (*ready)(void *ctx, const char *url);
     void (*stopping)(void *ctx);
+    /* on SIGCHLD: non-zero when a helper the hooks started has died (the
+     * server then stops with status 2) */
+    int (*child_exited)(void *ctx);
     void *ctx;
 } vl_serve_hooks;
 int vl_serve_run(int argc, char **argv, const vl_serve_hooks *hooks);

@@ -55,7 +55,8 @@ static const char usage_text[] =
 /* ------------------------------------------------------------------ live */
 
 typedef struct live_ctx {
-    const char *rate, *seed;
+    const char *rate;
+    char seed[24];
     pid_t viewers;
 } live_ctx;
 
@@ -94,18 +95,20 @@ static int live_ready(void *arg, const char *url) {
     }
     /* the server blocks and ignores signals its viewers must take as usual */
     posix_spawnattr_t at;
-    posix_spawnattr_init(&at);
-    sigset_t none, deflt;
-    sigemptyset(&none);
-    sigemptyset(&deflt);
-    sigaddset(&deflt, SIGINT);
-    sigaddset(&deflt, SIGTERM);
-    sigaddset(&deflt, SIGPIPE);
-    posix_spawnattr_setsigmask(&at, &none);
-    posix_spawnattr_setsigdefault(&at, &deflt);
-    posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-    int e = posix_spawn(&c->viewers, self, NULL, &at, args, environ);
-    posix_spawnattr_destroy(&at);
+    int e = posix_spawnattr_init(&at);
+    if (e == 0) {
+        sigset_t none, deflt;
+        sigemptyset(&none);
+        sigemptyset(&deflt);
+        sigaddset(&deflt, SIGINT);
+        sigaddset(&deflt, SIGTERM);
+        sigaddset(&deflt, SIGPIPE);
+        sigaddset(&deflt, SIGCHLD);
+        if ((e = posix_spawnattr_setsigmask(&at, &none)) == 0 && (e = posix_spawnattr_setsigdefault(&at, &deflt)) == 0 &&
+            (e = posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF)) == 0)
+            e = posix_spawn(&c->viewers, self, NULL, &at, args, environ);
+        posix_spawnattr_destroy(&at);
+    }
     if (e != 0) {
         vl_cli_err("demo", "cannot start the simulated viewers: %s", strerror(e));
         return -1;
@@ -119,17 +122,39 @@ static int live_ready(void *arg, const char *url) {
     return 0;
 }
 
+/* SIGCHLD: the viewers exiting on their own is a failure (they run until
+ * stopped); say why. */
+static int live_child_exited(void *arg) {
+    live_ctx *c = arg;
+    int st;
+    if (c->viewers <= 0 || waitpid(c->viewers, &st, WNOHANG) != c->viewers) return 0;
+    c->viewers = 0;
+    if (WIFEXITED(st)) vl_cli_err("demo", "the simulated viewers stopped (exit status %d)", WEXITSTATUS(st));
+    else vl_cli_err("demo", "the simulated viewers died (signal %d)", WIFSIGNALED(st) ? WTERMSIG(st) : 0);
+    return 1;
+}
+
+/* Stops the viewers: SIGTERM (they send what they hold), SIGKILL after 10 s. */
 static void live_stopping(void *arg) {
     live_ctx *c = arg;
     if (c->viewers <= 0) return;
     kill(c->viewers, SIGTERM);
     int st;
+    for (int i = 0; i < 1000; i++) {
+        pid_t r = waitpid(c->viewers, &st, WNOHANG);
+        if (r == c->viewers || (r < 0 && errno != EINTR)) {
+            c->viewers = 0;
+            return;
+        }
+        usleep(10000);
+    }
+    kill(c->viewers, SIGKILL);
     while (waitpid(c->viewers, &st, 0) < 0 && errno == EINTR) {
     }
     c->viewers = 0;
 }
 
-static int demo_live(const char *lake, const char *listen, const char *rate, const char *seed, const char *port_file) {
+static int demo_live(const char *lake, const char *listen, const char *rate, uint64_t seed, const char *port_file) {
     const char *words[] = {"serve", "--lake", lake, "--listen", listen, "--port-file", port_file};
     int n = port_file ? 7 : 5;
     char buf[8192], *args[8];
@@ -137,8 +162,9 @@ static int demo_live(const char *lake, const char *listen, const char *rate, con
         vl_cli_err("demo", "the server's command line is too long");
         return 2;
     }
-    live_ctx c = {rate, seed, 0};
-    vl_serve_hooks h = {live_ready, live_stopping, &c};
+    live_ctx c = {.rate = rate};
+    snprintf(c.seed, sizeof(c.seed), "%llu", (unsigned long long)seed);
+    vl_serve_hooks h = {live_ready, live_stopping, live_child_exited, &c};
     return vl_serve_run(n, args, &h);
 }
 
@@ -193,7 +219,7 @@ int vl_cmd_demo(int argc, char **argv) {
     static const vl_opt opts[] = {{"events", true}, {"seed", true},   {"out", true},  {"day", false},
                                   {"lake", true},   {"listen", true}, {"rate", true}, {"port-file", true},
                                   {NULL, false}};
-    const char *out_path = NULL, *lake = "lake", *listen = "127.0.0.1:8080", *rate = "3000", *seed = "1";
+    const char *out_path = NULL, *lake = "lake", *listen = "127.0.0.1:8080", *rate = "3000";
     const char *port_file = NULL;
     bool day = false, live_opt = false;
     vl_optparse op;
@@ -245,7 +271,6 @@ int vl_cmd_demo(int argc, char **argv) {
             day = true;
         } else {
             cfg.seed = (uint64_t)v;
-            seed = val;
         }
     }
     if (day && live_opt) {
@@ -253,7 +278,7 @@ int vl_cmd_demo(int argc, char **argv) {
                            "for a simulated day");
         return 2;
     }
-    if (!day) return demo_live(lake, listen, rate, seed, port_file);
+    if (!day) return demo_live(lake, listen, rate, cfg.seed, port_file);
     if (cfg.events == 0) {
         vl_cli_err("demo", "--events must be at least 1");
         return 2;

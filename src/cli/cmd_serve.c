@@ -280,6 +280,7 @@ int vl_serve_run(int argc, char **argv, const vl_serve_hooks *hooks) {
     sigemptyset(&sigs);
     sigaddset(&sigs, SIGINT);
     sigaddset(&sigs, SIGTERM);
+    if (hooks && hooks->child_exited) sigaddset(&sigs, SIGCHLD);
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
     signal(SIGPIPE, SIG_IGN);
 
@@ -392,9 +393,16 @@ int vl_serve_run(int argc, char **argv, const vl_serve_hooks *hooks) {
         }
     }
     int sig = 0;
-    while (sigwait(&sigs, &sig) != 0) {
+    for (;;) {
+        if (sigwait(&sigs, &sig) != 0) continue;
+        if (sig != SIGCHLD) break;
+        if (hooks && hooks->child_exited && hooks->child_exited(hooks->ctx)) {
+            rc = 2;
+            break;
+        }
     }
-    fprintf(stderr, "vidlake serve: %s: stopping; committing what was accepted\n", strsignal(sig));
+    fprintf(stderr, "vidlake serve: %s: stopping; committing what was accepted\n",
+            sig == SIGINT ? "interrupted" : sig == SIGTERM ? "terminated" : "a helper process died");
 done:
     if (hooked && hooks->stopping) hooks->stopping(hooks->ctx);
     if (kafka_started) {

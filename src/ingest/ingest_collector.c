@@ -57,6 +57,7 @@ struct vl_collector {
     vl_store *lake;
     vl_collector_opts o;
     _Atomic int64_t rt_drops; /* events the real-time engine could not take (memory) */
+    int64_t rt_lsn;           /* the last WAL record the engine has had (pipeline thread) */
     vl_wal *wal;
     vl_bronze *bronze;
     char app_id[64];
@@ -120,10 +121,13 @@ static int decode_line(vl_decoder *dec, vl_arena *scratch, const char **p, size_
 }
 
 /* Adds one WAL record's events to the sink; each table skips what it
- * already holds. The real-time engine sees every valid event (its own
- * deduplication drops what a replay shows it twice). */
-static int apply_record_locked(vl_collector *c, const vl_wal_rec *r, vl_error *err) {
+ * already holds. The real-time engine sees each record's valid events once:
+ * a replay after a failed commit skips the records it already had (rt_lsn).
+ * It takes the engine's lock per event, never across the sink (which may
+ * wait for the Parquet writer). */
+static int apply_record(vl_collector *c, const vl_wal_rec *r, vl_error *err) {
     bool want_events = r->lsn > c->done_events, want_dead = r->lsn > c->done_dead;
+    bool want_rt = c->o.rt && r->lsn > c->rt_lsn;
     const char *p = r->data, *end = r->data + r->n;
     int64_t line_no = 0;
     char source[96];
@@ -139,13 +143,7 @@ static int apply_record_locked(vl_collector *c, const vl_wal_rec *r, vl_error *e
         vl_reject rj;
         int drc = decode_line(&c->dec, &c->scratch, &q, &n, &ev, &rj);
         if (drc == VL_OK) {
-            if (c->o.rt) {
-                if (vl_rt_add_locked(c->o.rt, &ev) != VL_OK) c->rt_drops++;
-                if ((line_no & 511) == 0) { /* let queries in: a record may hold 100k events */
-                    vl_rt_unlock(c->o.rt);
-                    vl_rt_lock(c->o.rt);
-                }
-            }
+            if (want_rt && vl_rt_add(c->o.rt, &ev) != VL_OK) c->rt_drops++;
             if (want_events) VL_RETURN_IF_ERR(vl_bronze_add_event(c->bronze, &ev, r->time_us, err));
         } else if (drc == VL_EINVAL) {
             if (want_dead)
@@ -156,16 +154,10 @@ static int apply_record_locked(vl_collector *c, const vl_wal_rec *r, vl_error *e
         p = le + 1;
     }
     if (r->lsn > c->applied) c->applied = r->lsn;
+    if (want_rt) c->rt_lsn = r->lsn;
     c->pending_bytes += (int64_t)r->n;
     if (!c->pending_since_us) c->pending_since_us = vl_mono_us();
     return VL_OK;
-}
-
-static int apply_record(vl_collector *c, const vl_wal_rec *r, vl_error *err) {
-    if (c->o.rt) vl_rt_lock(c->o.rt);
-    int rc = apply_record_locked(c, r, err);
-    if (c->o.rt) vl_rt_unlock(c->o.rt);
-    return rc;
 }
 
 static int replay_cb(void *ctx, const vl_wal_rec *r, vl_error *err) { return apply_record(ctx, r, err); }
@@ -411,6 +403,7 @@ int vl_collector_open(vl_store *lake, const vl_collector_opts *o, vl_collector *
     if (!c) return oom(err);
     c->lake = lake;
     c->o = *o;
+    c->rt_lsn = -1; /* LSNs start at 0 */
     if (c->o.commit_interval_us <= 0) c->o.commit_interval_us = 1000000;
     if (c->o.target_file_bytes <= 0) c->o.target_file_bytes = 128ll << 20;
     if (!c->o.max_body) c->o.max_body = 32u << 20;

@@ -207,11 +207,13 @@ static void pipeline(vl_server *s, vl_http_resp *resp) {
 
 void vl_server_api(vl_server *s, const vl_http_req *req, vl_http_resp *resp) {
     const char *path = vl_http_req_path(req), *method = vl_http_req_method(req);
-    if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) {
+    const char *p = path + strlen("/api/v1/");
+    bool known = strcmp(p, "realtime/summary") == 0 || strcmp(p, "realtime/timeseries") == 0 ||
+                 strcmp(p, "realtime/top") == 0 || strcmp(p, "tables") == 0 || strcmp(p, "pipeline") == 0;
+    if (known && strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) {
         vl_server_json_error(resp, 405, "the API answers GET only");
         return;
     }
-    const char *p = path + strlen("/api/v1/");
     if (strncmp(p, "realtime/", 9) == 0) realtime(s, p + 9, req, resp);
     else if (strcmp(p, "tables") == 0) tables(s, resp);
     else if (strcmp(p, "pipeline") == 0) pipeline(s, resp);

@@ -65,6 +65,8 @@ typedef struct vl_rt_stats {
     int64_t duplicates;   /* an event_id the view had already sent */
     int64_t views_tracked, views_timed_out, contents_tracked;
     int64_t views_joined; /* first seen mid-way (begun before): playing, not attempts */
+    int64_t future_events; /* more than a minute ahead of the wall clock: not applied */
+    int64_t views_dropped; /* events of new views past the views cap: counted, not tracked */
     int64_t now_us, watermark_us; /* 0 before the first event */
     int64_t memory_bytes;
     double concurrent_plays, plays_per_min, rebuffering_ratio, vsf_rate; /* last minute; NaN: no data */

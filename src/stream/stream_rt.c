@@ -37,6 +37,9 @@
 #define RECENT 8               /* event ids kept per view for deduplication */
 #define SWEEP_US (10 * US)     /* views are swept for timeouts this often (event time) */
 #define HLL_P 14
+#define FUTURE_US (60 * US)    /* events further ahead of the wall clock are not applied */
+#define LATENESS_MAX (600 * US) /* the allowed lateness at most: rings and content slots cover it */
+#define VIEWS_MAX (1u << 20)    /* views tracked at most; new ones past it are not */
 
 static const char *const dim_names[NDIM] = {"device_type", "country", "cdn", "os"};
 static const vl_field_id dim_fields[NDIM] = {VL_F_DEVICE_TYPE, VL_F_COUNTRY, VL_F_CDN, VL_F_OS};
@@ -125,7 +128,7 @@ struct vl_rt {
     int64_t max_window_us;
 
     int64_t max_us, now_us, next_sweep_us;
-    int64_t events, late, dups, timed_out, joined;
+    int64_t events, late, dups, timed_out, joined, future, views_dropped;
 
     slice slices[N_SLICES];
     char dim_vals[NDIM][DIM_VALUES][65];
@@ -133,9 +136,12 @@ struct vl_rt {
 
     view *views;
     size_t vcap, vn;
+    view overflow; /* stands in for views past VIEWS_MAX: counted, not tracked */
 
-    content *contents;
+    content *contents; /* [0, cn): stable indexes */
     size_t ccap, cn;
+    uint32_t *cindex;  /* open addressing: index + 1 into contents, 0 empty */
+    size_t icap;
     bool content_full;
 
     idset ids[2]; /* current, previous */
@@ -233,8 +239,11 @@ static int dim_slice(vl_rt *rt, int d, const vl_event *ev) {
     return idx;
 }
 
+/* The bucket for stamp, reset if it held an older one; NULL if it holds a
+ * newer one (the write is too old for the ring: dropped). */
 static cnt *cnt_at(cnt *ring, int64_t n, int64_t stamp) {
     cnt *b = &ring[(size_t)(((stamp % n) + n) % n)];
+    if (b->stamp > stamp) return NULL;
     if (b->stamp != stamp) {
         memset(b, 0, sizeof(*b));
         b->stamp = stamp;
@@ -242,17 +251,21 @@ static cnt *cnt_at(cnt *ring, int64_t n, int64_t stamp) {
     return b;
 }
 
-static skslot *sk_at(skslot *ring, int64_t n, int64_t stamp) {
+static skslot *sk_at(vl_rt *rt, skslot *ring, int64_t n, int64_t stamp) {
     skslot *b = &ring[(size_t)(((stamp % n) + n) % n)];
+    if (b->stamp > stamp) return NULL;
     if (b->stamp != stamp) {
+        size_t before = vl_hll_bytes(&b->hll) + vl_qsketch_bytes(&b->q);
         vl_hll_reset(&b->hll);
         vl_qsketch_reset(&b->q);
+        rt->mem -= (int64_t)(before - vl_hll_bytes(&b->hll) - vl_qsketch_bytes(&b->q));
         b->stamp = stamp;
     }
     return b;
 }
 
 static void cnt_add(cnt *b, const delta *d) {
+    if (!b) return;
     for (int i = 0; i < NC; i++) b->c[i] += d->c[i];
     for (int i = 0; i < NS; i++) b->s[i] += d->s[i];
     b->conc += d->conc;
@@ -266,7 +279,8 @@ static int slice_add(vl_rt *rt, int idx, int64_t t_us, const delta *d) {
     cnt_add(cnt_at(s->min, rt->min_slots, minute), d);
     s->conc += d->conc;
     if (d->viewer || d->startup >= 0) {
-        skslot *m = sk_at(s->msk, MSK_SLOTS, minute), *h = sk_at(s->hsk, rt->hsk_slots, hour);
+        skslot *m = sk_at(rt, s->msk, MSK_SLOTS, minute), *h = sk_at(rt, s->hsk, rt->hsk_slots, hour);
+        if (!m || !h) return VL_OK; /* older than the sketches keep */
         if (d->viewer) {
             size_t before = vl_hll_bytes(&m->hll) + vl_hll_bytes(&h->hll);
             if (vl_hll_add(&m->hll, d->user, NULL) != VL_OK || vl_hll_add(&h->hll, d->user, NULL) != VL_OK)
@@ -286,54 +300,61 @@ static int slice_add(vl_rt *rt, int idx, int64_t t_us, const delta *d) {
 
 /* ---------------------------------------------------------------- contents */
 
-static int content_grow(vl_rt *rt) {
-    size_t cap = rt->ccap ? rt->ccap * 2 : 1024;
-    content *t = vl_calloc(cap, sizeof(*t));
+/* Contents live in an array that only grows (a view keeps an index into
+ * it), found through an open-addressing table of indexes. */
+static int content_index_grow(vl_rt *rt) {
+    size_t cap = rt->icap ? rt->icap * 2 : 2048;
+    uint32_t *t = vl_calloc(cap, sizeof(*t));
     if (!t) return VL_ENOMEM;
-    for (size_t i = 0; i < rt->ccap; i++) {
-        content *c = &rt->contents[i];
-        if (!c->key) continue;
-        size_t j = (size_t)vl_mix64(c->key) & (cap - 1);
-        while (t[j].key) j = (j + 1) & (cap - 1);
-        t[j] = *c;
+    for (size_t i = 0; i < rt->cn; i++) {
+        size_t j = (size_t)vl_mix64(rt->contents[i].key) & (cap - 1);
+        while (t[j]) j = (j + 1) & (cap - 1);
+        t[j] = (uint32_t)i + 1;
     }
-    rt->mem += (int64_t)((cap - rt->ccap) * sizeof(content));
-    vl_free(rt->contents);
-    rt->contents = t;
-    rt->ccap = cap;
+    rt->mem += (int64_t)((cap - rt->icap) * sizeof(*t));
+    vl_free(rt->cindex);
+    rt->cindex = t;
+    rt->icap = cap;
     return VL_OK;
 }
 
-/* The content's index + 1, 0 when not tracked (no id, the table full, or
- * out of memory). */
+/* The content's index + 1, 0 when not tracked (no id, CONTENT_MAX reached,
+ * or out of memory). The index never changes. */
 static uint32_t content_of(vl_rt *rt, const vl_event *ev) {
     if (!vl_event_has(ev, VL_F_CONTENT_ID)) return 0;
     vl_sv id = ev->v[VL_F_CONTENT_ID].s;
     uint64_t key = vl_hash64(id.p, id.n, 0x636f6e74656e74ULL) | 1;
-    if ((rt->cn + 1) * 2 > rt->ccap) {
-        if (rt->cn >= CONTENT_MAX || content_grow(rt) != VL_OK) {
-            rt->content_full = true;
-            /* still find the ones already tracked */
-            if (!rt->ccap) return 0;
-        }
+    if ((rt->cn + 1) * 2 > rt->icap && rt->cn < CONTENT_MAX && content_index_grow(rt) != VL_OK) return 0;
+    if (!rt->icap) return 0;
+    size_t j = (size_t)vl_mix64(key) & (rt->icap - 1);
+    while (rt->cindex[j] && rt->contents[rt->cindex[j] - 1].key != key) j = (j + 1) & (rt->icap - 1);
+    if (rt->cindex[j]) return rt->cindex[j];
+    if (rt->cn >= CONTENT_MAX || (rt->cn + 1) * 2 > rt->icap) {
+        rt->content_full = true;
+        return 0;
     }
-    size_t j = (size_t)vl_mix64(key) & (rt->ccap - 1);
-    while (rt->contents[j].key && rt->contents[j].key != key) j = (j + 1) & (rt->ccap - 1);
-    content *c = &rt->contents[j];
-    if (!c->key) {
-        if ((rt->cn + 1) * 2 > rt->ccap) return 0;
-        c->id = vl_strndup(id.p, id.n);
-        if (!c->id) return 0;
-        c->key = key;
-        rt->cn++;
-        rt->mem += (int64_t)id.n + 1;
+    if (rt->cn == rt->ccap) {
+        size_t cap = rt->ccap ? rt->ccap * 2 : 1024;
+        content *t = vl_realloc(rt->contents, cap * sizeof(*t));
+        if (!t) return 0;
+        rt->mem += (int64_t)((cap - rt->ccap) * sizeof(*t));
+        rt->contents = t;
+        rt->ccap = cap;
     }
-    return (uint32_t)j + 1;
+    content *c = &rt->contents[rt->cn];
+    memset(c, 0, sizeof(*c));
+    c->id = vl_strndup(id.p, id.n);
+    if (!c->id) return 0;
+    c->key = key;
+    rt->cindex[j] = (uint32_t)++rt->cn;
+    rt->mem += (int64_t)id.n + 1;
+    return rt->cindex[j];
 }
 
 static cslot *cslot_at(content *c, int64_t minute) {
     if (minute > c->last_minute) c->last_minute = (int32_t)minute;
     cslot *s = &c->slot[minute % CONTENT_SLOTS];
+    if (s->minute > (int32_t)minute) return NULL; /* older than the slots keep */
     if (s->minute != (int32_t)minute) {
         memset(s, 0, sizeof(*s));
         s->minute = (int32_t)minute;
@@ -446,23 +467,28 @@ static int view_leave(vl_rt *rt, view *v, int64_t t_us) {
     return VL_OK;
 }
 
+/* Ends a view that has been quiet for view_timeout, at its last event plus
+ * the timeout (or the watermark, if that is later: older buckets are final). */
+static int view_time_out(vl_rt *rt, view *v) {
+    int64_t at = v->last_us + rt->timeout_us, wm = rt->now_us - rt->lateness_us;
+    if (at < wm) at = wm;
+    VL_RETURN_IF_ERR(view_leave(rt, v, at));
+    v->flags |= V_ENDED;
+    v->flags &= (uint8_t)~V_PLAYING;
+    rt->timed_out++;
+    return VL_OK;
+}
+
 /* Ends views that went quiet and forgets ended ones past the grace time. */
 static void sweep(vl_rt *rt) {
-    int64_t wm = rt->now_us - rt->lateness_us;
     for (size_t i = 0; i < rt->vcap;) {
         view *v = &rt->views[i];
         if (!v->key) {
             i++;
             continue;
         }
-        if (!(v->flags & V_ENDED) && v->last_us + rt->timeout_us < rt->now_us) {
-            int64_t at = v->last_us + rt->timeout_us;
-            if (at < wm) at = wm; /* the buckets before the watermark are final */
-            if (view_leave(rt, v, at) != VL_OK) return;
-            v->flags |= V_ENDED;
-            v->flags &= (uint8_t)~V_PLAYING;
-            rt->timed_out++;
-        }
+        if (!(v->flags & V_ENDED) && v->last_us + rt->timeout_us < rt->now_us && view_time_out(rt, v) != VL_OK)
+            return;
         if ((v->flags & V_ENDED) && v->last_us + rt->grace_us < rt->now_us) {
             view_delete(rt, i); /* a later member may now sit at i: look again */
             continue;
@@ -482,9 +508,8 @@ int vl_rt_create(const vl_rt_opts *o, vl_rt **out, vl_error *err) {
     int64_t to = o->view_timeout_us ? o->view_timeout_us : 600 * US;
     if (ret < 60 * US || ret > 86400 * US)
         return vl_error_set(err, VL_EINVAL, "real-time retention: %.0f s is outside 60 s .. 24 h", (double)ret / US);
-    if (late < 0 || late > ret || late > 3600 * US)
-        return vl_error_set(err, VL_EINVAL, "real-time lateness: %.0f s is outside 0 .. min(retention, 1 h)",
-                            (double)late / US);
+    if (late < 0 || late > ret || late > LATENESS_MAX)
+        return vl_error_set(err, VL_EINVAL, "real-time lateness: %.0f s is outside 0 .. 10 min", (double)late / US);
     int64_t roll = o->rollup_us ? o->rollup_us : 86400 * US;
     if (to < US) return vl_error_set(err, VL_EINVAL, "real-time view timeout: at least 1 s");
     if (roll < ret || roll > 31 * 86400 * US)
@@ -515,8 +540,9 @@ int vl_rt_create(const vl_rt_opts *o, vl_rt **out, vl_error *err) {
 void vl_rt_destroy(vl_rt *rt) {
     if (!rt) return;
     for (int i = 0; i < N_SLICES; i++) slice_free(&rt->slices[i]);
-    for (size_t i = 0; i < rt->ccap; i++) vl_free(rt->contents[i].id);
+    for (size_t i = 0; i < rt->cn; i++) vl_free(rt->contents[i].id);
     vl_free(rt->contents);
+    vl_free(rt->cindex);
     vl_free(rt->views);
     vl_free(rt->ids[0].h);
     vl_free(rt->ids[1].h);
@@ -527,10 +553,10 @@ void vl_rt_destroy(vl_rt *rt) {
 void vl_rt_lock(vl_rt *rt) { pthread_mutex_lock(&rt->mu); }
 void vl_rt_unlock(vl_rt *rt) { pthread_mutex_unlock(&rt->mu); }
 
+/* now = the latest event time, never ahead of the wall clock, never back. */
 static void advance(vl_rt *rt, int64_t t) {
-    if (t <= rt->max_us) return;
-    rt->max_us = t;
-    int64_t now = t;
+    if (t > rt->max_us) rt->max_us = t;
+    int64_t now = rt->max_us;
     if (!rt->no_wall) {
         int64_t wall = vl_now_us();
         if (now > wall) now = wall;
@@ -541,11 +567,16 @@ static void advance(vl_rt *rt, int64_t t) {
 /* The view of view_id, inserted if new (*fresh set). NULL: out of memory. */
 static view *view_get(vl_rt *rt, vl_sv id, bool *fresh) {
     uint64_t key = vl_hash64(id.p, id.n, 0x76696577ULL) | 1;
-    if ((rt->vn + 1) * 2 > rt->vcap && views_grow(rt) != VL_OK) return NULL;
+    if ((rt->vn + 1) * 2 > rt->vcap && rt->vn < VIEWS_MAX && views_grow(rt) != VL_OK) return NULL;
     size_t mask = rt->vcap - 1, j = (size_t)vl_mix64(key) & mask;
     while (rt->views[j].key && rt->views[j].key != key) j = (j + 1) & mask;
     view *v = &rt->views[j];
     *fresh = !v->key;
+    if (*fresh && (rt->vn >= VIEWS_MAX || (rt->vn + 1) * 2 > rt->vcap)) { /* full: memory stays bounded */
+        rt->views_dropped++;
+        *fresh = false;
+        return &rt->overflow;
+    }
     if (*fresh) {
         memset(v, 0, sizeof(*v));
         v->key = key;
@@ -564,6 +595,23 @@ static bool seen_before(view *v, const vl_event *ev) {
     v->recent[v->pos] = h;
     v->pos = (uint8_t)((v->pos + 1) % RECENT);
     return false;
+}
+
+/* The counters an event adds by its type alone (with or without a view). */
+static void count_type(const vl_event *ev, int type, delta *d) {
+    switch (type) {
+    case VL_ET_LIKE: d->c[C_LIKES]++; break;
+    case VL_ET_DISLIKE: d->c[C_DISLIKES]++; break;
+    case VL_ET_COMMENT: d->c[C_COMMENTS]++; break;
+    case VL_ET_SHARE: d->c[C_SHARES]++; break;
+    case VL_ET_SUBSCRIBE: d->c[C_SUBSCRIBES]++; break;
+    case VL_ET_AD_IMPRESSION: d->c[C_AD_IMPR]++; break;
+    case VL_ET_AD_CLICK: d->c[C_AD_CLICKS]++; break;
+    case VL_ET_AD_COMPLETE: d->c[C_AD_COMPLETES]++; break;
+    case VL_ET_AD_SKIP: d->c[C_AD_SKIPS]++; break;
+    default: break;
+    }
+    if (vl_event_has(ev, VL_F_AD_REVENUE_USD)) d->s[S_AD_REV_MICROS] += llround(ev->v[VL_F_AD_REVENUE_USD].d * 1e6);
 }
 
 /* A view's event: its effect on the view and what it adds to the counters. */
@@ -609,25 +657,14 @@ static void view_event(view *v, const vl_event *ev, int64_t t, delta *d) {
         if (!(v->flags & V_FATAL)) d->c[(v->flags & V_STARTED) ? C_VPF : C_VSF]++;
         v->flags |= V_ENDED | V_FATAL;
     }
-    switch (type) {
-    case VL_ET_LIKE: d->c[C_LIKES]++; break;
-    case VL_ET_DISLIKE: d->c[C_DISLIKES]++; break;
-    case VL_ET_COMMENT: d->c[C_COMMENTS]++; break;
-    case VL_ET_SHARE: d->c[C_SHARES]++; break;
-    case VL_ET_SUBSCRIBE: d->c[C_SUBSCRIBES]++; break;
-    case VL_ET_AD_IMPRESSION: d->c[C_AD_IMPR]++; break;
-    case VL_ET_AD_CLICK: d->c[C_AD_CLICKS]++; break;
-    case VL_ET_AD_COMPLETE: d->c[C_AD_COMPLETES]++; break;
-    case VL_ET_AD_SKIP: d->c[C_AD_SKIPS]++; break;
-    default: break;
-    }
-    if (vl_event_has(ev, VL_F_AD_REVENUE_USD)) d->s[S_AD_REV_MICROS] += llround(ev->v[VL_F_AD_REVENUE_USD].d * 1e6);
+    count_type(ev, type, d);
     if (vl_event_has(ev, VL_F_BITRATE_KBPS)) v->bitrate = (int32_t)ev->v[VL_F_BITRATE_KBPS].i;
     if (t >= v->last_us) {
         v->last_us = t;
         v->last_type = (uint8_t)type;
     }
 }
+
 
 /* Whether a view's first event is one a view begins with: its first frame
  * (a play with startup_ms), a pre-roll ad, or an end before any frame (a
@@ -645,8 +682,9 @@ static bool opens_view(const vl_event *ev) {
     case VL_ET_AD_SKIP:
     case VL_ET_AD_COMPLETE:
         return vl_event_has(ev, VL_F_AD_POSITION) && ev->v[VL_F_AD_POSITION].i == VL_ADPOS_PREROLL;
-    case VL_ET_STOP:
-    case VL_ET_ERROR: return !vl_event_has(ev, VL_F_BITRATE_KBPS);
+    case VL_ET_STOP: return !vl_event_has(ev, VL_F_BITRATE_KBPS);
+    case VL_ET_ERROR:
+        return !vl_event_has(ev, VL_F_BITRATE_KBPS) && vl_event_has(ev, VL_F_ERROR_FATAL) && ev->v[VL_F_ERROR_FATAL].i;
     default: return false;
     }
 }
@@ -658,6 +696,10 @@ int vl_rt_add_locked(vl_rt *rt, const vl_event *ev) {
         rt->late++;
         return VL_OK;
     }
+    if (!rt->no_wall && t > rt->now_us + FUTURE_US) { /* a wrong clock: its buckets would wrap onto live ones */
+        rt->future++;
+        return VL_OK;
+    }
     delta d;
     memset(&d, 0, sizeof(d));
     d.startup = -1;
@@ -666,10 +708,14 @@ int vl_rt_add_locked(vl_rt *rt, const vl_event *ev) {
     d.user = vl_hash64(uid.p, uid.n, 0x75736572ULL);
     int sl[NDIM] = {0};
     int rc = VL_OK;
+    view *v = NULL;
+    bool fresh = false;
     if (vl_event_has(ev, VL_F_VIEW_ID)) {
-        bool fresh;
-        view *v = view_get(rt, ev->v[VL_F_VIEW_ID].s, &fresh);
+        v = view_get(rt, ev->v[VL_F_VIEW_ID].s, &fresh);
         if (!v) return VL_ENOMEM;
+        if (v == &rt->overflow) v = NULL; /* untracked: counted like a session event */
+    }
+    if (v) {
         if (seen_before(v, ev)) {
             rt->dups++;
             return VL_OK;
@@ -691,6 +737,10 @@ int vl_rt_add_locked(vl_rt *rt, const vl_event *ev) {
         } else if (!v->content) {
             v->content = content_of(rt, ev);
         }
+        if (!fresh && !(v->flags & V_ENDED) && t - v->last_us > rt->timeout_us) {
+            /* quiet for longer than the timeout: it ended then (whether or not a sweep saw it) */
+            if (view_time_out(rt, v) != VL_OK) return VL_ENOMEM;
+        }
         for (int k = 0; k < NDIM; k++) sl[k] = v->sl[k];
         d.viewer = true;
         bool was_conc = v->flags & V_IN_CONC;
@@ -707,23 +757,28 @@ int vl_rt_add_locked(vl_rt *rt, const vl_event *ev) {
             content *c = &rt->contents[v->content - 1];
             c->conc += d.conc;
             cslot *s = cslot_at(c, floor_div(t, 60 * US));
-            s->plays += d.c[C_PLAYS];
-            s->attempts += d.c[C_ATTEMPTS];
-            uint64_t w = (uint64_t)d.s[S_WATCH_MS] + c->watch_ms_rest;
-            s->watch_s += (uint32_t)(w / 1000);
-            c->watch_ms_rest = (uint32_t)(w % 1000);
+            if (s) {
+                s->plays += d.c[C_PLAYS];
+                s->attempts += d.c[C_ATTEMPTS];
+                uint64_t w = (uint64_t)d.s[S_WATCH_MS] + c->watch_ms_rest;
+                s->watch_s += (uint32_t)(w / 1000);
+                c->watch_ms_rest = (uint32_t)(w % 1000);
+            }
         }
     } else {
-        int seen = session_seen(rt, ev);
-        if (seen < 0) return VL_ENOMEM;
-        if (seen) {
-            rt->dups++;
-            return VL_OK;
+        if (!vl_event_has(ev, VL_F_VIEW_ID)) {
+            int seen = session_seen(rt, ev);
+            if (seen < 0) return VL_ENOMEM;
+            if (seen) {
+                rt->dups++;
+                return VL_OK;
+            }
         }
         for (int k = 0; k < NDIM; k++) {
             sl[k] = dim_slice(rt, k, ev);
             if (sl[k] < 0) return VL_ENOMEM;
         }
+        count_type(ev, (int)ev->v[VL_F_EVENT_TYPE].i, &d);
     }
     rt->events++;
     rc = slice_add(rt, 0, t, &d);
@@ -859,46 +914,51 @@ static int filter_slice(vl_rt *rt, const vl_rt_filter *f, vl_error *err) {
  * within the per-second retention when per_sec, else whole minutes), and
  * when sketches is set merges the sketches of the minutes (hours) touching
  * it. conc_after adds up the concurrency changes from `to` to now. */
-static int aggregate(vl_rt *rt, const slice *s, int64_t from, int64_t to, bool sketches, agg *a, vl_error *err) {
-    int64_t now_s = floor_div(rt->now_us, US);
-    bool per_sec = now_s + 1 - from <= rt->retention_s;
+static int aggregate(vl_rt *rt, const slice *s, int64_t from, int64_t to, bool sketches, bool conc, agg *a,
+                     vl_error *err) {
+    int64_t now_s = floor_div(rt->now_us, US), now_m = floor_div(now_s, 60);
+    int64_t first_s = now_s + 1 - rt->retention_s, first_m = now_m + 1 - rt->min_slots;
+    bool per_sec = from >= first_s;
     a->window_s = (double)(to - from);
     if (!s || !s->used) return VL_OK;
+    /* every loop stays within its ring: older or future buckets are empty */
     if (per_sec) {
-        for (int64_t t = from; t < to; t++) {
+        for (int64_t t = from; t < to && t <= now_s; t++) {
             const cnt *b = &s->sec[((t % rt->retention_s) + rt->retention_s) % rt->retention_s];
             if (b->stamp != t) continue;
             for (int i = 0; i < NC; i++) a->c[i] += b->c[i];
             for (int i = 0; i < NS; i++) a->s[i] += b->s[i];
         }
-        for (int64_t t = to; t <= now_s; t++) {
+        for (int64_t t = to > first_s ? to : first_s; conc && t <= now_s; t++) {
             const cnt *b = &s->sec[((t % rt->retention_s) + rt->retention_s) % rt->retention_s];
             if (b->stamp == t) a->conc_after += b->conc;
         }
     } else {
-        int64_t fm = floor_div(from, 60), tm = floor_div(to + 59, 60), now_m = floor_div(now_s, 60);
-        for (int64_t m = fm; m < tm; m++) {
+        int64_t fm = floor_div(from, 60), tm = floor_div(to + 59, 60);
+        for (int64_t m = fm > first_m ? fm : first_m; m < tm && m <= now_m; m++) {
             const cnt *b = &s->min[((m % rt->min_slots) + rt->min_slots) % rt->min_slots];
             if (b->stamp != m) continue;
             for (int i = 0; i < NC; i++) a->c[i] += b->c[i];
             for (int i = 0; i < NS; i++) a->s[i] += b->s[i];
         }
-        for (int64_t m = tm; m <= now_m; m++) {
+        for (int64_t m = tm > first_m ? tm : first_m; conc && m <= now_m; m++) {
             const cnt *b = &s->min[((m % rt->min_slots) + rt->min_slots) % rt->min_slots];
             if (b->stamp == m) a->conc_after += b->conc;
         }
     }
     if (!sketches) return VL_OK;
-    int64_t fm = floor_div(from, 60), tm = floor_div(to + 59, 60), now_m = floor_div(now_s, 60);
+    int64_t fm = floor_div(from, 60), tm = floor_div(to + 59, 60);
     const skslot *ring = s->msk;
-    int64_t n = MSK_SLOTS, lo = fm, hi = tm;
+    int64_t n = MSK_SLOTS, lo = fm, hi = tm, newest = now_m;
     if (now_m - fm >= MSK_SLOTS) { /* beyond the per-minute sketches: hours */
         ring = s->hsk;
         n = rt->hsk_slots;
         lo = floor_div(from, 3600);
         hi = floor_div(to + 3599, 3600);
+        newest = floor_div(now_s, 3600);
     }
-    for (int64_t k = lo; k < hi; k++) {
+    if (lo < newest + 1 - n) lo = newest + 1 - n;
+    for (int64_t k = lo; k < hi && k <= newest; k++) {
         const skslot *b = &ring[((k % n) + n) % n];
         if (b->stamp != k) continue;
         if (vl_hll_merge(&a->hll, &b->hll, err) != VL_OK || vl_qsketch_merge(&a->q, &b->q, err) != VL_OK)
@@ -973,7 +1033,7 @@ static int summary_locked(vl_rt *rt, int64_t window_us, const vl_rt_filter *f, v
     window_secs(rt, window_us, &from, &to);
     agg a;
     VL_RETURN_IF_ERR(agg_init(&a, true, err));
-    int rc = rt->now_us == INT64_MIN ? VL_OK : aggregate(rt, s, from, to, true, &a, err);
+    int rc = rt->now_us == INT64_MIN ? VL_OK : aggregate(rt, s, from, to, true, false, &a, err);
     int64_t conc = s && s->used ? s->conc : 0;
     if (rc == VL_OK) {
         rc = vl_buf_printf(out, "{\"window_s\":%lld,", (long long)(to - from));
@@ -1023,7 +1083,7 @@ int vl_rt_value(vl_rt *rt, const char *name, int64_t window_us, const vl_rt_filt
     if (rc == VL_OK) {
         int64_t from, to;
         window_secs(rt, window_us, &from, &to);
-        if (rt->now_us != INT64_MIN) rc = aggregate(rt, s, from, to, sk, &a, err);
+        if (rt->now_us != INT64_MIN) rc = aggregate(rt, s, from, to, sk, m->kind == MK_CONC, &a, err);
         if (rc == VL_OK) *out = metric_value(m, &a, s && s->used ? s->conc : 0);
         agg_free(&a);
     }
@@ -1039,8 +1099,11 @@ static int timeseries_locked(vl_rt *rt, const metric *m, int64_t window_us, int6
     if (step < 1) step = 1;
     if (step_us && (step_us < US || step_us % US))
         return vl_error_set(err, VL_EINVAL, "step: a whole number of seconds, at least 1 s");
+    if (step > w) return vl_error_set(err, VL_EINVAL, "step: at most the window (%lld s)", (long long)w);
     bool sk = m->kind == MK_QUANT || m->kind == MK_HLL;
-    bool per_sec = w <= rt->retention_s;
+    /* the first step, aligned, must start within the per-second retention,
+     * or steps are whole minutes */
+    bool per_sec = w + step <= rt->retention_s;
     if ((sk || !per_sec) && step % 60) {
         if (step_us)
             return vl_error_set(err, VL_EINVAL, "step: %s needs a multiple of 60 s (%s)", m->name,
@@ -1063,9 +1126,10 @@ static int timeseries_locked(vl_rt *rt, const metric *m, int64_t window_us, int6
      * step ends in the future: it is partial */
     to = floor_div(to + step - 1, step) * step;
     int64_t conc = s && s->used ? s->conc : 0;
-    VL_RETURN_IF_ERR(vl_buf_printf(out, "{\"metric\":\"%s\",\"window_s\":%lld,\"step_s\":%lld,", m->name,
-                                   (long long)(n * step), (long long)step));
-    VL_RETURN_IF_ERR(put_filter(out, f));
+    if (vl_buf_printf(out, "{\"metric\":\"%s\",\"window_s\":%lld,\"step_s\":%lld,", m->name, (long long)(n * step),
+                      (long long)step) != VL_OK ||
+        put_filter(out, f) != VL_OK)
+        return vl_error_set(err, VL_ENOMEM, "out of memory");
     vl_buf v;
     vl_buf_init(&v);
     int rc = vl_buf_puts(out, ",\"t\":[");
@@ -1075,7 +1139,7 @@ static int timeseries_locked(vl_rt *rt, const metric *m, int64_t window_us, int6
         agg a;
         rc = agg_init(&a, sk, err);
         if (rc) break;
-        if (rt->now_us != INT64_MIN) rc = aggregate(rt, s, a0, a1, sk, &a, err);
+        if (rt->now_us != INT64_MIN) rc = aggregate(rt, s, a0, a1, sk, m->kind == MK_CONC, &a, err);
         if (!rc) rc = vl_buf_printf(out, "%s%lld", i ? "," : "", (long long)a0);
         if (!rc && i) rc = vl_buf_putc(&v, ',');
         if (!rc) rc = put_num(&v, metric_value(m, &a, conc));
@@ -1163,9 +1227,9 @@ static int top_locked(vl_rt *rt, const char *dim, const char *mname, int k, int6
         items = vl_calloc((size_t)k, sizeof(*items));
         if (!items) return vl_error_set(err, VL_ENOMEM, "out of memory");
         int64_t fm = floor_div(from, 60), tm = floor_div(to + 59, 60);
-        for (size_t i = 0; i < rt->ccap; i++) {
+        for (size_t i = 0; i < rt->cn; i++) {
             const content *c = &rt->contents[i];
-            if (!c->key || (conc ? c->conc <= 0 : c->last_minute < fm)) continue;
+            if ((conc ? c->conc <= 0 : c->last_minute < fm)) continue;
             double v = 0;
             if (conc) v = (double)c->conc;
             else
@@ -1193,7 +1257,7 @@ static int top_locked(vl_rt *rt, const char *dim, const char *mname, int k, int6
             agg a;
             rc = agg_init(&a, sk, err);
             if (rc) break;
-            if (rt->now_us != INT64_MIN) rc = aggregate(rt, s, from, to, sk, &a, err);
+            if (rt->now_us != INT64_MIN) rc = aggregate(rt, s, from, to, sk, false, &a, err);
             double v = metric_value(m, &a, s->conc);
             agg_free(&a);
             if (!isnan(v)) items[n++] = (top_item){s->name, v};
@@ -1239,6 +1303,8 @@ void vl_rt_get_stats(vl_rt *rt, vl_rt_stats *st) {
     st->views_tracked = (int64_t)rt->vn;
     st->views_timed_out = rt->timed_out;
     st->views_joined = rt->joined;
+    st->future_events = rt->future;
+    st->views_dropped = rt->views_dropped;
     st->contents_tracked = (int64_t)rt->cn;
     st->now_us = rt->now_us == INT64_MIN ? 0 : rt->now_us;
     st->watermark_us = rt->now_us == INT64_MIN ? 0 : rt->now_us - rt->lateness_us;
@@ -1251,10 +1317,12 @@ int vl_rt_stats_json(vl_rt *rt, vl_buf *out) {
     vl_rt_get_stats(rt, &st);
     VL_RETURN_IF_ERR(vl_buf_printf(out,
                                    "{\"events\":%lld,\"late_events\":%lld,\"duplicates\":%lld,\"views_tracked\":%lld,"
-                                   "\"views_timed_out\":%lld,\"views_joined\":%lld,\"contents_tracked\":%lld,",
+                                   "\"views_timed_out\":%lld,\"views_joined\":%lld,\"contents_tracked\":%lld,"
+                                   "\"future_events\":%lld,\"views_dropped\":%lld,",
                                    (long long)st.events, (long long)st.late_events, (long long)st.duplicates,
                                    (long long)st.views_tracked, (long long)st.views_timed_out,
-                                   (long long)st.views_joined, (long long)st.contents_tracked));
+                                   (long long)st.views_joined, (long long)st.contents_tracked,
+                                   (long long)st.future_events, (long long)st.views_dropped));
     VL_RETURN_IF_ERR(put_time(out, "now", st.now_us ? st.now_us : INT64_MIN));
     VL_RETURN_IF_ERR(vl_buf_putc(out, ','));
     VL_RETURN_IF_ERR(put_time(out, "watermark", st.now_us ? st.watermark_us : INT64_MIN));

@@ -115,7 +115,7 @@ static void t_truth(vl_test *t) {
     vl_sim *s = NULL;
     vl_error err;
     REQUIRE(t, vl_sim_create(&c, &s, &err) == VL_OK);
-    vl_rt_opts o = {.rollup_us = 7 * 86400 * US, .no_wall_clock = true, .lateness_us = 3600 * US};
+    vl_rt_opts o = {.rollup_us = 7 * 86400 * US, .no_wall_clock = true, .lateness_us = 600 * US};
     vl_rt *rt = NULL;
     REQUIRE(t, vl_rt_create(&o, &rt, &err) == VL_OK);
     vl_decoder dec;
@@ -355,7 +355,7 @@ static void t_concurrency_lateness_timeouts(vl_test *t) {
     vl_buf b;
     vl_buf_init(&b);
     REQUIRE(t, vl_rt_timeseries_json(rt, "concurrent_plays", 6 * US, US, NULL, &b, &err) == VL_OK);
-    CHECKF(t, strstr(b.p, "\"v\":[1,2,3,3,3,2]") != NULL, "%s", vl_buf_cstr(&b));
+    CHECKF(t, strstr(vl_buf_cstr(&b), "\"v\":[1,2,3,3,3,2]") != NULL, "%s", vl_buf_cstr(&b));
     b.n = 0;
     /* an event past the lateness is late; now moves on with the clock */
     CHECK(t, vl_rt_add(rt, mkev(&m, VL_ET_HEARTBEAT, T0 + 30 * US, 2, 2, "mobile", 0)) == VL_OK);
@@ -366,7 +366,7 @@ static void t_concurrency_lateness_timeouts(vl_test *t) {
     CHECK_EQ_INT(t, st.duplicates, 1);
     CHECK_EQ_INT(t, (int64_t)value(t, rt, "likes", 3600 * US, NULL), 0);
     /* view 3 is quiet for more than the timeout: it ends */
-    CHECK(t, vl_rt_add(rt, mkev(&m, VL_ET_HEARTBEAT, T0 + 100 * US, 2, 2, "mobile", 0)) == VL_OK);
+    CHECK(t, vl_rt_add(rt, mkev(&m, VL_ET_HEARTBEAT, T0 + 85 * US, 2, 2, "mobile", 0)) == VL_OK);
     CHECK_EQ_INT(t, (int64_t)value(t, rt, "concurrent_plays", 60 * US, NULL), 1);
     vl_rt_get_stats(rt, &st);
     CHECK_EQ_INT(t, st.views_timed_out, 1);
@@ -393,7 +393,7 @@ static void t_concurrency_lateness_timeouts(vl_test *t) {
     CHECK_EQ_INT(t, st.views_joined, 1);
     /* top content by concurrency and by plays */
     REQUIRE(t, vl_rt_top_json(rt, "content_id", "plays", 5, 15 * 60 * US, &b, &err) == VL_OK);
-    CHECKF(t, strstr(b.p, "{\"key\":\"mov-1\",\"value\":3}") != NULL, "%s", vl_buf_cstr(&b));
+    CHECKF(t, strstr(vl_buf_cstr(&b), "{\"key\":\"mov-1\",\"value\":3}") != NULL, "%s", vl_buf_cstr(&b));
     vl_buf_free(&b);
     vl_rt_destroy(rt);
 }
@@ -436,7 +436,7 @@ static void t_queries_and_errors(vl_test *t) {
     vl_rt_filter none = {"country", "FR"};
     b.n = 0;
     CHECK_EQ_INT(t, vl_rt_timeseries_json(rt, "plays", 60 * US, 10 * US, &none, &b, &err), VL_OK);
-    CHECKF(t, strstr(b.p, "\"v\":[0,0,0,0,0,0]") != NULL, "%s", vl_buf_cstr(&b));
+    CHECKF(t, strstr(vl_buf_cstr(&b), "\"v\":[0,0,0,0,0,0]") != NULL, "%s", vl_buf_cstr(&b));
     /* bad options */
     vl_rt *x;
     vl_rt_opts bo = {.retention_us = US};
@@ -523,11 +523,83 @@ static void t_top_content(vl_test *t) {
     vl_rt_destroy(rt);
 }
 
+
+/* What a review found: wrong clocks, titles past the first table size, views
+ * quiet for longer than the timeout, steps as large as a client likes, and
+ * interactions without a view. */
+static void t_robustness(vl_test *t) {
+    vl_error err;
+    vl_rt *rt;
+    mk m;
+    /* wall clock: an event a day ahead is not applied and does not freeze now */
+    vl_rt_opts o = {0};
+    REQUIRE(t, vl_rt_create(&o, &rt, &err) == VL_OK);
+    int64_t wall = vl_now_us();
+    CHECK(t, vl_rt_add(rt, mkev(&m, VL_ET_PLAY, wall + 86400 * US, 1, 1, "tv", 800)) == VL_OK);
+    for (int i = 0; i < 50; i++) CHECK(t, vl_rt_add(rt, mkev(&m, VL_ET_LIKE, vl_now_us(), 100 + i, 2, "tv", 0)) == VL_OK);
+    CHECK_EQ_INT(t, (int64_t)value(t, rt, "likes", 300 * US, NULL), 50);
+    CHECK_EQ_INT(t, (int64_t)value(t, rt, "plays", 300 * US, NULL), 0);
+    vl_rt_stats st;
+    vl_rt_get_stats(rt, &st);
+    CHECK(t, st.now_us <= vl_now_us() && st.now_us >= wall);
+    vl_rt_destroy(rt);
+
+    vl_rt_opts o2 = {.no_wall_clock = true};
+    REQUIRE(t, vl_rt_create(&o2, &rt, &err) == VL_OK);
+    /* 600 titles, each played then stopped: nothing is concurrent, per title either */
+    char cid[32];
+    for (int i = 0; i < 600; i++) {
+        snprintf(cid, sizeof(cid), "t-%04d", i);
+        mkev(&m, VL_ET_PLAY, T0 + i * 1000LL, 1000 + i, i, "tv", 700);
+        vl_event_set_s(&m.ev, VL_F_CONTENT_ID, cid, strlen(cid));
+        REQUIRE(t, vl_rt_add(rt, &m.ev) == VL_OK);
+    }
+    for (int i = 0; i < 600; i++) {
+        snprintf(cid, sizeof(cid), "t-%04d", i);
+        mkev(&m, VL_ET_STOP, T0 + 1 * US + i * 1000LL, 1000 + i, i, "tv", 0);
+        vl_event_set_s(&m.ev, VL_F_CONTENT_ID, cid, strlen(cid));
+        vl_event_set_i(&m.ev, VL_F_BITRATE_KBPS, 3000);
+        REQUIRE(t, vl_rt_add(rt, &m.ev) == VL_OK);
+    }
+    CHECK_EQ_INT(t, (int64_t)value(t, rt, "concurrent_plays", 60 * US, NULL), 0);
+    vl_buf b;
+    vl_buf_init(&b);
+    REQUIRE(t, vl_rt_top_json(rt, "content_id", "concurrent_plays", 10, 60 * US, &b, &err) == VL_OK);
+    CHECKF(t, strstr(vl_buf_cstr(&b), "\"items\":[]") != NULL, "%s", vl_buf_cstr(&b));
+    b.n = 0;
+    mkev(&m, VL_ET_PLAY, T0 + 2 * US, 2000, 2000, "tv", 700); /* the last title gets a second play */
+    vl_event_set_s(&m.ev, VL_F_CONTENT_ID, "t-0599", 6);
+    REQUIRE(t, vl_rt_add(rt, &m.ev) == VL_OK);
+    REQUIRE(t, vl_rt_top_json(rt, "content_id", "plays", 1, 60 * US, &b, &err) == VL_OK);
+    CHECKF(t, strstr(vl_buf_cstr(&b), "[{\"key\":\"t-0599\",\"value\":2}]") != NULL, "%s", vl_buf_cstr(&b));
+    b.n = 0;
+    /* a view quiet for an hour: it ended at the timeout; the gap is not watch time */
+    double w0 = value(t, rt, "watch_time_s", 3 * 3600 * US, NULL);
+    CHECK(t, vl_rt_add(rt, mkev(&m, VL_ET_PLAY, T0 + 10 * US, 5000, 9, "tv", 700)) == VL_OK);
+    CHECK(t, vl_rt_add(rt, mkev(&m, VL_ET_HEARTBEAT, T0 + 3610 * US, 5000, 9, "tv", 0)) == VL_OK);
+    CHECK(t, value(t, rt, "watch_time_s", 3 * 3600 * US, NULL) == w0);
+    CHECK_EQ_INT(t, (int64_t)value(t, rt, "concurrent_plays", 60 * US, NULL), 0);
+    /* steps: never larger than the window; whole minutes when the series leaves the per-second retention */
+    CHECK_EQ_INT(t, vl_rt_timeseries_json(rt, "plays", 60 * US, 1000000000000LL * US, NULL, &b, &err), VL_EINVAL);
+    CHECK(t, strstr(err.msg, "step") != NULL);
+    CHECK_EQ_INT(t, vl_rt_timeseries_json(rt, "plays", 3600 * US, 7 * US, NULL, &b, &err), VL_EINVAL);
+    b.n = 0;
+    CHECK_EQ_INT(t, vl_rt_timeseries_json(rt, "plays", 3600 * US, 0, NULL, &b, &err), VL_OK);
+    CHECKF(t, strstr(vl_buf_cstr(&b), "\"step_s\":60") != NULL, "%s", vl_buf_cstr(&b));
+    /* interactions without a view still count */
+    int64_t likes = (int64_t)value(t, rt, "likes", 60 * US, NULL);
+    CHECK(t, vl_rt_add(rt, mkev(&m, VL_ET_LIKE, T0 + 3611 * US, 0, 9, "tv", 0)) == VL_OK);
+    CHECK_EQ_INT(t, (int64_t)value(t, rt, "likes", 60 * US, NULL), likes + 1);
+    vl_buf_free(&b);
+    vl_rt_destroy(rt);
+}
+
 static const vl_test_case cases[] = {
     {"a simulated day: every metric equals the truth", t_truth},
     {"concurrency, duplicates, lateness, timeouts and failures", t_concurrency_lateness_timeouts},
     {"queries: empty engine, JSON, and errors naming the parameter", t_queries_and_errors},
     {"top content by plays equals a full sort", t_top_content},
+    {"wrong clocks, many titles, long gaps, huge steps, likes without a view", t_robustness},
     {"allocation failures are reported, never crash", t_out_of_memory},
 };
 VL_TEST_MAIN(cases)

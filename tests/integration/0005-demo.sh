@@ -32,3 +32,16 @@ check_eq "Ctrl-C: the demo commits and exits 0" "$rc" 0
 check "  it stopped its viewers" sh -c '! pgrep -f "[g]enerate --rate 500 --seed 9" >/dev/null'
 check "  bronze holds what was accepted" test "$("$VIDLAKE" table scan "$WORK/lake/bronze/events" --columns event_id | wc -l)" -gt 200
 check_eq "the live and day options do not mix" "$(run_status "$VIDLAKE" demo --day --rate 5)" 2
+
+# the viewers dying is not a quiet success: the demo stops, saying so
+"$VIDLAKE" demo --lake "$WORK/lake2" --listen 127.0.0.1:0 --port-file "$WORK/port2" --rate 200 --seed 5k \
+  2>"$WORK/demo2.err" &
+DEMO_PID=$!
+for _ in $(seq 1 200); do [ -s "$WORK/port2" ] && break; sleep 0.05; done
+viewers=
+for _ in $(seq 1 100); do viewers=$(pgrep -P $DEMO_PID); [ -n "$viewers" ] && break; sleep 0.05; done
+check "the demo runs its viewers as a child process (--seed 5k accepted)" test -n "$viewers"
+kill -9 $viewers 2>/dev/null
+wait $DEMO_PID; rc=$?; DEMO_PID=
+check_eq "when they die, the demo exits 2" "$rc" 2
+check "  saying why" grep -q "simulated viewers died (signal 9)" "$WORK/demo2.err"

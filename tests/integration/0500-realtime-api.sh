@@ -84,7 +84,7 @@ check "  at most 5 titles, each with viewers" je '(.items | length) <= 5 and (.i
 # bad parameters: 400 naming the parameter
 for q in "summary?window=bogus:window" "summary?window=90d:window" "summary?country=US&cdn=akamai:one dimension" \
          "summary?content_id=x:content_id" "timeseries?window=5m:metric" "timeseries?metric=nope:metric" \
-         "timeseries?metric=plays&window=1h&step=1s:1440" "timeseries?metric=unique_viewers&step=10s:60 s" \
+         "timeseries?metric=plays&window=30m&step=1s:1440" "timeseries?metric=plays&window=1h&step=7s:60 s" "timeseries?metric=unique_viewers&step=10s:60 s" \
          "top?k=0:k" "top?dim=planet:dim" "top?dim=content_id&metric=vsf:metric"; do
   check_eq "400 for ${q%%:*}" "$(get "/api/v1/realtime/${q%%:*}")" 400
   check "  naming ${q#*:}" grep -q "${q#*:}" "$WORK/resp"
