@@ -352,6 +352,12 @@ int vl_kafka_conf_set(struct rd_kafka_conf_s *conf, const char *key, const char 
 /** @brief Sets "key=value" properties (-X) in order; errors name the one
  *  refused. */
 int vl_kafka_conf_props(struct rd_kafka_conf_s *conf, const char *const *props, size_t n, vl_error *err) VL_MUST_CHECK;
+/** @brief A consumer's configuration: bootstrap.servers, group.id (errors
+ *  name group_opt), the caller's fixed settings, then the -X properties,
+ *  which may override them. @return VL_OK or VL_EINVAL naming the setting. */
+int vl_kafka_consumer_conf(struct rd_kafka_conf_s *conf, const char *brokers, const char *group, const char *group_opt,
+                           const char *const (*fixed)[2], size_t n_fixed, const char *const *props, size_t n_props,
+                           vl_error *err) VL_MUST_CHECK;
 
 typedef struct vl_kafka_metrics vl_kafka_metrics; /* below */
 

@@ -878,6 +878,16 @@ int vl_kafka_conf_props(struct rd_kafka_conf_s *conf, const char *const *props, 
     return VL_OK;
 }
 
+int vl_kafka_consumer_conf(struct rd_kafka_conf_s *conf, const char *brokers, const char *group, const char *group_opt,
+                           const char *const (*fixed)[2], size_t n_fixed, const char *const *props, size_t n_props,
+                           vl_error *err) {
+    int rc = vl_kafka_conf_set(conf, "bootstrap.servers", brokers, "", err);
+    if (rc == VL_OK) rc = vl_kafka_conf_set(conf, "group.id", group, group_opt, err);
+    for (size_t i = 0; rc == VL_OK && i < n_fixed; i++) rc = vl_kafka_conf_set(conf, fixed[i][0], fixed[i][1], "", err);
+    if (rc == VL_OK) rc = vl_kafka_conf_props(conf, props, n_props, err);
+    return rc;
+}
+
 static int make_consumer(kctx *k, vl_error *err) {
     const vl_kafka_ingest_opts *o = k->o;
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
@@ -888,11 +898,8 @@ static int make_consumer(kctx *k, vl_error *err) {
         {"client.id", "vidlake-ingest"},
         {"log.connection.close", "false"},    /* brokers close idle connections: not worth a warning */
     };
-    int rc = vl_kafka_conf_set(conf, "bootstrap.servers", o->brokers, "", err);
-    if (rc == VL_OK) rc = vl_kafka_conf_set(conf, "group.id", o->group, "--group: ", err);
-    for (size_t i = 0; rc == VL_OK && i < sizeof(fixed) / sizeof(fixed[0]); i++)
-        rc = vl_kafka_conf_set(conf, fixed[i][0], fixed[i][1], "", err);
-    if (rc == VL_OK) rc = vl_kafka_conf_props(conf, o->props, o->n_props, err);
+    int rc = vl_kafka_consumer_conf(conf, o->brokers, o->group, "--group: ", fixed, sizeof(fixed) / sizeof(fixed[0]),
+                                    o->props, o->n_props, err);
     if (rc) {
         rd_kafka_conf_destroy(conf);
         return rc;

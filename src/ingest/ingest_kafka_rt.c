@@ -110,11 +110,8 @@ int vl_kafka_rt_run(const vl_kafka_rt_opts *o, vl_kafka_rt_stats *st, vl_error *
         {"enable.partition.eof", "false"},
         {"log.connection.close", "false"},
     };
-    int rc = vl_kafka_conf_set(conf, "bootstrap.servers", o->brokers, "", err);
-    if (rc == VL_OK) rc = vl_kafka_conf_set(conf, "group.id", o->group, "--rt-group: ", err);
-    for (size_t i = 0; rc == VL_OK && i < sizeof(fixed) / sizeof(fixed[0]); i++)
-        rc = vl_kafka_conf_set(conf, fixed[i][0], fixed[i][1], "", err);
-    if (rc == VL_OK) rc = vl_kafka_conf_props(conf, o->props, o->n_props, err);
+    int rc = vl_kafka_consumer_conf(conf, o->brokers, o->group, "--rt-group: ", fixed, sizeof(fixed) / sizeof(fixed[0]),
+                                    o->props, o->n_props, err);
     if (rc) {
         rd_kafka_conf_destroy(conf);
         return rc;

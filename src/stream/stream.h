@@ -97,7 +97,7 @@ int vl_rt_stats_json(vl_rt *rt, vl_buf *out) VL_MUST_CHECK;
 int vl_rt_value(vl_rt *rt, const char *metric, int64_t window_us, const vl_rt_filter *f, double *out,
                 vl_error *err) VL_MUST_CHECK;
 
-/** @brief The metric names, in the summary's order; NULL-terminated. */
-extern const char *const vl_rt_metric_names[];
+/** @brief The i-th metric's name, in the summary's order; NULL past the last. */
+const char *vl_rt_metric_name(size_t i);
 
 #endif /* VL_STREAM_H */

@@ -857,14 +857,7 @@ static const metric metrics[] = {
 };
 #define N_METRICS (sizeof(metrics) / sizeof(metrics[0]))
 
-const char *const vl_rt_metric_names[] = {
-    "events", "attempts", "plays", "vsf", "vsf_rate", "ebvs", "ebvs_rate", "vpf", "vpf_rate",
-    "startup_ms_p50", "startup_ms_p90", "startup_ms_p99", "watch_time_s", "stall_time_s",
-    "rebuffering_ratio", "avg_bitrate_kbps", "concurrent_plays", "unique_viewers", "plays_per_min",
-    "likes", "dislikes", "comments", "shares", "subscribes", "ad_impressions", "ad_clicks", "ad_ctr",
-    "ad_completes", "ad_completion_rate", "ad_skips", "ad_skip_rate", "ad_revenue_usd", "ad_revenue_per_min",
-    NULL};
-_Static_assert(sizeof(vl_rt_metric_names) / sizeof(vl_rt_metric_names[0]) == N_METRICS + 1, "one name per metric");
+const char *vl_rt_metric_name(size_t i) { return i < N_METRICS ? metrics[i].name : NULL; }
 
 static const metric *metric_find(const char *name) {
     for (size_t i = 0; i < N_METRICS; i++)

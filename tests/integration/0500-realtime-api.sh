@@ -12,15 +12,6 @@ L="$WORK/lake"
 SERVE_PID=
 trap '[ -n "$SERVE_PID" ] && kill -9 $SERVE_PID 2>/dev/null; rm -rf "$WORK"' EXIT
 
-start_serve() {
-  local lake=$1; shift
-  rm -f "$WORK/port"
-  "$V" serve --lake "$lake" --listen 127.0.0.1:0 --port-file "$WORK/port" --commit-interval 200ms "$@" \
-    2>>"$WORK/serve.log" &
-  SERVE_PID=$!
-  for _ in $(seq 1 200); do [ -s "$WORK/port" ] && break; sleep 0.05; done
-  URL="http://127.0.0.1:$(cat "$WORK/port" 2>/dev/null)"
-}
 get() { curl -s -o "$WORK/resp" -w '%{http_code}' "$URL$1"; }
 api() { curl -s "$URL$1"; }
 je() { jq -e "$@" > /dev/null; }

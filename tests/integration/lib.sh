@@ -49,3 +49,15 @@ need_duckdb_peer() {
   fi
   echo "# DuckDB $ver"
 }
+
+# start_serve LAKE [ARGS...]: starts vidlake serve on an ephemeral port with
+# a 200 ms commit interval (ARGS may override it); sets SERVE_PID and URL.
+start_serve() {
+  local lake=$1; shift
+  rm -f "$WORK/port"
+  "$VIDLAKE" serve --lake "$lake" --listen 127.0.0.1:0 --port-file "$WORK/port" --commit-interval 200ms "$@" \
+    2>>"$WORK/serve.log" &
+  SERVE_PID=$!
+  for _ in $(seq 1 200); do [ -s "$WORK/port" ] && break; sleep 0.05; done
+  URL="http://127.0.0.1:$(cat "$WORK/port" 2>/dev/null)"
+}
