@@ -1123,10 +1123,20 @@ int vl_delta_txn_commit(vl_delta_txn *x, const vl_delta_commit_opts *o, int64_t 
             rc = vl_error_set(err, VL_ECONFLICT, "the table was created concurrently by another writer");
             break;
         }
+        if (attempt >= max_attempts) {
+            rc = vl_error_set(err, VL_EAGAIN, "commit gave up after losing %d races: version %lld was taken", attempt,
+                              (long long)v);
+            break;
+        }
+        /* a little jitter so that racing writers do not collide in step;
+         * before catching up, not after: a writer that slept after finding
+         * the newest version would race for one the others took meanwhile */
+        int64_t cap = backoff << (attempt < 4 ? attempt - 1 : 3);
+        sleep_us((int64_t)vl_rng_below(&rng, (uint64_t)cap) + 1);
         /* others committed v and maybe more: catch up to the newest commit,
-         * checking each winner for a conflict, then race for the next one.
-         * Backing off per taken version instead would let a writer that fell
-         * a few versions behind run out of attempts while the others run on. */
+         * checking each winner for a conflict, then race for the next one at
+         * once. Backing off per taken version instead would let a writer that
+         * fell a few versions behind run out of attempts while the others run on. */
         int64_t latest = v;
         rc = vl_delta__latest_commit(x->t, v, &latest, err);
         if (rc) break;
@@ -1141,15 +1151,7 @@ int vl_delta_txn_commit(vl_delta_txn *x, const vl_delta_commit_opts *o, int64_t 
         }
         vl_arena_destroy(&a);
         if (rc) break;
-        if (attempt >= max_attempts) {
-            rc = vl_error_set(err, VL_EAGAIN, "commit gave up after losing %d races: versions up to %lld were taken",
-                              attempt, (long long)latest);
-            break;
-        }
         v = latest + 1;
-        /* a little jitter so that racing writers do not collide in step */
-        int64_t cap = backoff << (attempt < 6 ? attempt - 1 : 5);
-        sleep_us((int64_t)vl_rng_below(&rng, (uint64_t)cap) + 1);
     }
     if (rc == VL_OK) {
         *version = v;
