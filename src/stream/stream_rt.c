@@ -110,6 +110,7 @@ typedef struct view {
     int32_t bitrate;
     uint16_t sl[NDIM]; /* slice indexes; 0: none */
     uint32_t recent[RECENT];
+    int32_t hll_minute; /* the minute its user was last added to the unique-viewer sketches */
     uint8_t pos, last_type, flags;
 } view;
 
@@ -239,10 +240,9 @@ static int dim_slice(vl_rt *rt, int d, const vl_event *ev) {
     return idx;
 }
 
-/* The bucket for stamp, reset if it held an older one; NULL if it holds a
- * newer one (the write is too old for the ring: dropped). */
-static cnt *cnt_at(cnt *ring, int64_t n, int64_t stamp) {
-    cnt *b = &ring[(size_t)(((stamp % n) + n) % n)];
+/* Bucket b of a ring for stamp, reset if it held an older one; NULL if it
+ * holds a newer one (the write is too old for the ring: dropped). */
+static cnt *cnt_slot(cnt *b, int64_t stamp) {
     if (b->stamp > stamp) return NULL;
     if (b->stamp != stamp) {
         memset(b, 0, sizeof(*b));
@@ -251,8 +251,7 @@ static cnt *cnt_at(cnt *ring, int64_t n, int64_t stamp) {
     return b;
 }
 
-static skslot *sk_at(vl_rt *rt, skslot *ring, int64_t n, int64_t stamp) {
-    skslot *b = &ring[(size_t)(((stamp % n) + n) % n)];
+static skslot *sk_slot(vl_rt *rt, skslot *b, int64_t stamp) {
     if (b->stamp > stamp) return NULL;
     if (b->stamp != stamp) {
         size_t before = vl_hll_bytes(&b->hll) + vl_qsketch_bytes(&b->q);
@@ -272,14 +271,33 @@ static void cnt_add(cnt *b, const delta *d) {
 }
 
 /* Writes d, which happened at t_us, into slice idx. */
-static int slice_add(vl_rt *rt, int idx, int64_t t_us, const delta *d) {
+/* Where an instant falls in each ring: the same for every slice, so
+ * computed once per event (the modulos are divisions). */
+typedef struct when {
+    int64_t sec, minute, hour;
+    size_t i_sec, i_min, i_msk, i_hsk;
+} when;
+
+static when when_of(const vl_rt *rt, int64_t t_us) {
+    when w;
+    w.sec = floor_div(t_us, US);
+    w.minute = floor_div(w.sec, 60);
+    w.hour = floor_div(w.sec, 3600);
+    w.i_sec = (size_t)(w.sec - floor_div(w.sec, rt->retention_s) * rt->retention_s);
+    w.i_min = (size_t)(w.minute - floor_div(w.minute, rt->min_slots) * rt->min_slots);
+    w.i_msk = (size_t)(w.minute - floor_div(w.minute, MSK_SLOTS) * MSK_SLOTS);
+    w.i_hsk = (size_t)(w.hour - floor_div(w.hour, rt->hsk_slots) * rt->hsk_slots);
+    return w;
+}
+
+/* Writes d, which happened at w, into slice idx. */
+static int slice_add(vl_rt *rt, int idx, const when *w, const delta *d) {
     slice *s = &rt->slices[idx];
-    int64_t sec = floor_div(t_us, US), minute = floor_div(sec, 60), hour = floor_div(sec, 3600);
-    cnt_add(cnt_at(s->sec, rt->retention_s, sec), d);
-    cnt_add(cnt_at(s->min, rt->min_slots, minute), d);
+    cnt_add(cnt_slot(&s->sec[w->i_sec], w->sec), d);
+    cnt_add(cnt_slot(&s->min[w->i_min], w->minute), d);
     s->conc += d->conc;
     if (d->viewer || d->startup >= 0) {
-        skslot *m = sk_at(rt, s->msk, MSK_SLOTS, minute), *h = sk_at(rt, s->hsk, rt->hsk_slots, hour);
+        skslot *m = sk_slot(rt, &s->msk[w->i_msk], w->minute), *h = sk_slot(rt, &s->hsk[w->i_hsk], w->hour);
         if (!m || !h) return VL_OK; /* older than the sketches keep */
         if (d->viewer) {
             size_t before = vl_hll_bytes(&m->hll) + vl_hll_bytes(&h->hll);
@@ -460,9 +478,10 @@ static int view_leave(vl_rt *rt, view *v, int64_t t_us) {
     memset(&d, 0, sizeof(d));
     d.conc = -1;
     d.startup = -1;
-    VL_RETURN_IF_ERR(slice_add(rt, 0, t_us, &d));
+    when w = when_of(rt, t_us);
+    VL_RETURN_IF_ERR(slice_add(rt, 0, &w, &d));
     for (int k = 0; k < NDIM; k++)
-        if (v->sl[k]) VL_RETURN_IF_ERR(slice_add(rt, v->sl[k], t_us, &d));
+        if (v->sl[k]) VL_RETURN_IF_ERR(slice_add(rt, v->sl[k], &w, &d));
     if (v->content) rt->contents[v->content - 1].conc--;
     return VL_OK;
 }
@@ -555,6 +574,7 @@ void vl_rt_unlock(vl_rt *rt) { pthread_mutex_unlock(&rt->mu); }
 
 /* now = the latest event time, never ahead of the wall clock, never back. */
 static void advance(vl_rt *rt, int64_t t) {
+    if (t <= rt->now_us) return; /* nothing can move */
     if (t > rt->max_us) rt->max_us = t;
     int64_t now = rt->max_us;
     if (!rt->no_wall) {
@@ -742,7 +762,10 @@ int vl_rt_add_locked(vl_rt *rt, const vl_event *ev) {
             if (view_time_out(rt, v) != VL_OK) return VL_ENOMEM;
         }
         for (int k = 0; k < NDIM; k++) sl[k] = v->sl[k];
-        d.viewer = true;
+        /* the user is a viewer of this minute (and hour): once per view and minute is enough */
+        int32_t minute = (int32_t)floor_div(t, 60 * US);
+        d.viewer = v->hll_minute != minute;
+        v->hll_minute = minute;
         bool was_conc = v->flags & V_IN_CONC;
         view_event(v, ev, t, &d);
         bool now_conc = (v->flags & V_STARTED) && !(v->flags & V_ENDED);
@@ -781,9 +804,10 @@ int vl_rt_add_locked(vl_rt *rt, const vl_event *ev) {
         count_type(ev, (int)ev->v[VL_F_EVENT_TYPE].i, &d);
     }
     rt->events++;
-    rc = slice_add(rt, 0, t, &d);
+    when w = when_of(rt, t);
+    rc = slice_add(rt, 0, &w, &d);
     for (int k = 0; rc == VL_OK && k < NDIM; k++)
-        if (sl[k]) rc = slice_add(rt, sl[k], t, &d);
+        if (sl[k]) rc = slice_add(rt, sl[k], &w, &d);
     if (rt->now_us >= rt->next_sweep_us) {
         sweep(rt);
         rt->next_sweep_us = rt->now_us + SWEEP_US;
