@@ -1668,6 +1668,8 @@ static int pilot_rate(const vl_sim_config *c, int64_t now, int64_t warm_us, doub
     vl_sim_destroy(p);
     if (rc < 0) return -rc;
     *per_user = (double)(count ? count : 1) / ((double)span / SIM_SEC * users);
+    VL_DEBUG("sim", "pilot: %u users at activity %.3f: %llu fresh events in %.0f s after now (%.5f per user and s)", users,
+             activity, (unsigned long long)count, (double)span / SIM_SEC, *per_user);
     return VL_OK;
 }
 
@@ -1732,6 +1734,7 @@ int vl_sim_create(const vl_sim_config *c, vl_sim **out, vl_error *err) {
         }
         users = (uint32_t)want;
     }
+    VL_DEBUG("sim", "audience: %u users, activity %.3f, warm-up %.0f s", users, activity, (double)warm_us / SIM_SEC);
     int rc = sim_new(c, users, activity, false, now, warm_us, out);
     if (rc) return vl_error_set(err, rc, "out of memory creating %u simulated users", users);
     return VL_OK;
