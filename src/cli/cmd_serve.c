@@ -394,7 +394,13 @@ int vl_serve_run(int argc, char **argv, const vl_serve_hooks *hooks) {
     }
     int sig = 0;
     for (;;) {
-        if (sigwait(&sigs, &sig) != 0) continue;
+        /* a second at a time: the real-time engine's clock moves on without events */
+        struct timespec tick = {1, 0};
+        sig = sigtimedwait(&sigs, NULL, &tick);
+        if (sig < 0) {
+            vl_rt_tick(rt);
+            continue;
+        }
         if (sig != SIGCHLD) break;
         if (hooks && hooks->child_exited && hooks->child_exited(hooks->ctx)) {
             rc = 2;

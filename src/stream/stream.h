@@ -57,6 +57,12 @@ void vl_rt_unlock(vl_rt *rt);
 int vl_rt_add_locked(vl_rt *rt, const vl_event *ev) VL_MUST_CHECK;
 /** @brief Takes the lock and adds one event. */
 int vl_rt_add(vl_rt *rt, const vl_event *ev) VL_MUST_CHECK;
+/** @brief Lets time pass without events (call about once a second): once
+ *  the engine has seen events of the present, now follows the wall clock,
+ *  so that a stream that stops ends its views (concurrent plays fall to 0
+ *  after the view timeout) instead of freezing at its last values. A replay
+ *  of old events is never moved. */
+void vl_rt_tick(vl_rt *rt);
 
 /* Engine figures (for /metrics and /api/v1/pipeline). */
 typedef struct vl_rt_stats {

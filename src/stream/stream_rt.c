@@ -129,6 +129,7 @@ struct vl_rt {
     int64_t max_window_us;
 
     int64_t max_us, now_us, next_sweep_us;
+    bool live; /* has seen events of the present: the wall clock may move now (vl_rt_tick) */
     int64_t events, late, dups, timed_out, joined, future, views_dropped;
 
     slice slices[N_SLICES];
@@ -574,6 +575,7 @@ void vl_rt_unlock(vl_rt *rt) { pthread_mutex_unlock(&rt->mu); }
 
 /* now = the latest event time, never ahead of the wall clock, never back. */
 static void advance(vl_rt *rt, int64_t t) {
+    if (!rt->no_wall && !rt->live && t > vl_now_us() - rt->lateness_us) rt->live = true;
     if (t <= rt->now_us) return; /* nothing can move */
     if (t > rt->max_us) rt->max_us = t;
     int64_t now = rt->max_us;
@@ -810,9 +812,22 @@ int vl_rt_add_locked(vl_rt *rt, const vl_event *ev) {
         if (sl[k]) rc = slice_add(rt, sl[k], &w, &d);
     if (rt->now_us >= rt->next_sweep_us) {
         sweep(rt);
-        rt->next_sweep_us = rt->now_us + SWEEP_US;
+        rt->next_sweep_us = rt->now_us + (rt->timeout_us < SWEEP_US ? rt->timeout_us : SWEEP_US);
     }
     return rc;
+}
+
+void vl_rt_tick(vl_rt *rt) {
+    vl_rt_lock(rt);
+    if (rt->live && !rt->no_wall) {
+        int64_t wall = vl_now_us();
+        if (wall > rt->now_us) rt->now_us = wall;
+        if (rt->now_us >= rt->next_sweep_us) {
+            sweep(rt);
+            rt->next_sweep_us = rt->now_us + (rt->timeout_us < SWEEP_US ? rt->timeout_us : SWEEP_US);
+        }
+    }
+    vl_rt_unlock(rt);
 }
 
 int vl_rt_add(vl_rt *rt, const vl_event *ev) {

@@ -14,6 +14,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #define US 1000000LL
 
@@ -600,12 +601,43 @@ static void t_robustness(vl_test *t) {
     vl_rt_destroy(rt);
 }
 
+
+/* Time passes without events once the engine is live; a replay stays put. */
+static void t_tick(vl_test *t) {
+    vl_error err;
+    vl_rt *rt;
+    mk m;
+    vl_rt_opts o = {.view_timeout_us = 1 * US};
+    REQUIRE(t, vl_rt_create(&o, &rt, &err) == VL_OK);
+    CHECK(t, vl_rt_add(rt, mkev(&m, VL_ET_PLAY, vl_now_us(), 1, 1, "tv", 800)) == VL_OK);
+    CHECK_EQ_INT(t, (int64_t)value(t, rt, "concurrent_plays", 60 * US, NULL), 1);
+    for (int i = 0; i < 25; i++) {
+        struct timespec ts = {0, 100 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+        vl_rt_tick(rt);
+    }
+    CHECK_EQ_INT(t, (int64_t)value(t, rt, "concurrent_plays", 60 * US, NULL), 0);
+    vl_rt_stats st;
+    vl_rt_get_stats(rt, &st);
+    CHECK(t, vl_now_us() - st.now_us < 500000); /* now followed the clock */
+    vl_rt_destroy(rt);
+    /* a replay of old events: the clock does not move it */
+    REQUIRE(t, vl_rt_create(&o, &rt, &err) == VL_OK);
+    CHECK(t, vl_rt_add(rt, mkev(&m, VL_ET_PLAY, T0, 1, 1, "tv", 800)) == VL_OK);
+    vl_rt_tick(rt);
+    vl_rt_get_stats(rt, &st);
+    CHECK_EQ_INT(t, st.now_us, T0);
+    CHECK_EQ_INT(t, (int64_t)value(t, rt, "concurrent_plays", 60 * US, NULL), 1);
+    vl_rt_destroy(rt);
+}
+
 static const vl_test_case cases[] = {
     {"a simulated day: every metric equals the truth", t_truth},
     {"concurrency, duplicates, lateness, timeouts and failures", t_concurrency_lateness_timeouts},
     {"queries: empty engine, JSON, and errors naming the parameter", t_queries_and_errors},
     {"top content by plays equals a full sort", t_top_content},
     {"wrong clocks, many titles, long gaps, huge steps, likes without a view", t_robustness},
+    {"time passes without events once live; a replay stays put", t_tick},
     {"allocation failures are reported, never crash", t_out_of_memory},
 };
 VL_TEST_MAIN(cases)
