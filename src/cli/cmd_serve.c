@@ -95,7 +95,7 @@ static const char usage_text[] =
     "  --rt-group G              the real-time consumer's own group (required with --rt-kafka)\n"
     "  --rt-retention DUR        real-time counters kept per second (default 1h; 60s..24h)\n"
     "  --rt-lateness DUR         events older than now - DUR are late: counted, left to\n"
-    "                            the batch layer (default 30s)\n"
+    "                            the batch layer (default 30s; at most 10m)\n"
     "\n"
     "SIGTERM / SIGINT: stop accepting, commit what was accepted, exit 0.\n";
 

@@ -24,9 +24,9 @@
  *    hour and per hour for 24 h. Every event is written to each granularity
  *    at once, so there is no roll-up step to fall behind.
  *
- * Threads: one mutex. Writers add a batch under vl_rt_lock/vl_rt_unlock (or
- * one event with vl_rt_add); queries take the lock for the time of one
- * answer (microseconds to a millisecond).
+ * Threads: one mutex, taken per event by vl_rt_add (so that a writer never
+ * holds it while it waits on something else) and by each query for the
+ * time of one answer (microseconds to a millisecond).
  */
 #ifndef VL_STREAM_H
 #define VL_STREAM_H
@@ -49,13 +49,9 @@ typedef struct vl_rt_opts {
 int vl_rt_create(const vl_rt_opts *o, vl_rt **out, vl_error *err) VL_MUST_CHECK;
 void vl_rt_destroy(vl_rt *rt); /* accepts NULL */
 
-/* Adding events. ev must be a valid event (vl_decoder_decode's output). */
-void vl_rt_lock(vl_rt *rt);
-void vl_rt_unlock(vl_rt *rt);
-/** @brief Adds one event; the caller holds the lock. @return VL_OK or
- *  VL_ENOMEM (the event is then not counted; the engine stays usable). */
-int vl_rt_add_locked(vl_rt *rt, const vl_event *ev) VL_MUST_CHECK;
-/** @brief Takes the lock and adds one event. */
+/** @brief Adds one event (a valid one: vl_decoder_decode's output), under
+ *  the engine's lock. @return VL_OK or VL_ENOMEM (the event is then not
+ *  counted; the engine stays usable). */
 int vl_rt_add(vl_rt *rt, const vl_event *ev) VL_MUST_CHECK;
 /** @brief Lets time pass without events (call about once a second): once
  *  the engine has seen events of the present, now follows the wall clock,

@@ -517,6 +517,13 @@ static void sweep(vl_rt *rt) {
     }
 }
 
+/* Sweeps when due: every min(SWEEP_US, view timeout) of engine time. */
+static void maybe_sweep(vl_rt *rt) {
+    if (rt->now_us < rt->next_sweep_us) return;
+    sweep(rt);
+    rt->next_sweep_us = rt->now_us + (rt->timeout_us < SWEEP_US ? rt->timeout_us : SWEEP_US);
+}
+
 /* --------------------------------------------------------------------- add */
 
 int vl_rt_create(const vl_rt_opts *o, vl_rt **out, vl_error *err) {
@@ -570,8 +577,8 @@ void vl_rt_destroy(vl_rt *rt) {
     vl_free(rt);
 }
 
-void vl_rt_lock(vl_rt *rt) { pthread_mutex_lock(&rt->mu); }
-void vl_rt_unlock(vl_rt *rt) { pthread_mutex_unlock(&rt->mu); }
+static void rt_lock(vl_rt *rt) { pthread_mutex_lock(&rt->mu); }
+static void rt_unlock(vl_rt *rt) { pthread_mutex_unlock(&rt->mu); }
 
 /* now = the latest event time, never ahead of the wall clock, never back. */
 static void advance(vl_rt *rt, int64_t t) {
@@ -711,7 +718,8 @@ static bool opens_view(const vl_event *ev) {
     }
 }
 
-int vl_rt_add_locked(vl_rt *rt, const vl_event *ev) {
+/* Adds one event; the caller holds the lock. */
+static int add_locked(vl_rt *rt, const vl_event *ev) {
     int64_t t = ev->v[VL_F_EVENT_TIME].i;
     advance(rt, t);
     if (t < rt->now_us - rt->lateness_us) {
@@ -810,30 +818,24 @@ int vl_rt_add_locked(vl_rt *rt, const vl_event *ev) {
     rc = slice_add(rt, 0, &w, &d);
     for (int k = 0; rc == VL_OK && k < NDIM; k++)
         if (sl[k]) rc = slice_add(rt, sl[k], &w, &d);
-    if (rt->now_us >= rt->next_sweep_us) {
-        sweep(rt);
-        rt->next_sweep_us = rt->now_us + (rt->timeout_us < SWEEP_US ? rt->timeout_us : SWEEP_US);
-    }
+    maybe_sweep(rt);
     return rc;
 }
 
 void vl_rt_tick(vl_rt *rt) {
-    vl_rt_lock(rt);
+    rt_lock(rt);
     if (rt->live && !rt->no_wall) {
         int64_t wall = vl_now_us();
         if (wall > rt->now_us) rt->now_us = wall;
-        if (rt->now_us >= rt->next_sweep_us) {
-            sweep(rt);
-            rt->next_sweep_us = rt->now_us + (rt->timeout_us < SWEEP_US ? rt->timeout_us : SWEEP_US);
-        }
+        maybe_sweep(rt);
     }
-    vl_rt_unlock(rt);
+    rt_unlock(rt);
 }
 
 int vl_rt_add(vl_rt *rt, const vl_event *ev) {
-    vl_rt_lock(rt);
-    int rc = vl_rt_add_locked(rt, ev);
-    vl_rt_unlock(rt);
+    rt_lock(rt);
+    int rc = add_locked(rt, ev);
+    rt_unlock(rt);
     return rc;
 }
 
@@ -1091,9 +1093,9 @@ static int summary_locked(vl_rt *rt, int64_t window_us, const vl_rt_filter *f, v
 }
 
 int vl_rt_summary_json(vl_rt *rt, int64_t window_us, const vl_rt_filter *f, vl_buf *out, vl_error *err) {
-    vl_rt_lock(rt);
+    rt_lock(rt);
     int rc = summary_locked(rt, window_us, f, out, err);
-    vl_rt_unlock(rt);
+    rt_unlock(rt);
     return rc;
 }
 
@@ -1102,10 +1104,10 @@ int vl_rt_value(vl_rt *rt, const char *name, int64_t window_us, const vl_rt_filt
     const metric *m = metric_find(name);
     if (!m) return vl_error_set(err, VL_EINVAL, "unknown metric '%.64s'", name);
     VL_RETURN_IF_ERR(check_window(rt, window_us, "window", err));
-    vl_rt_lock(rt);
+    rt_lock(rt);
     int si = filter_slice(rt, f, err), rc = VL_OK;
     if (si == -2) {
-        vl_rt_unlock(rt);
+        rt_unlock(rt);
         return VL_EINVAL;
     }
     const slice *s = si >= 0 ? &rt->slices[si] : NULL;
@@ -1119,7 +1121,7 @@ int vl_rt_value(vl_rt *rt, const char *name, int64_t window_us, const vl_rt_filt
         if (rc == VL_OK) *out = metric_value(m, &a, s && s->used ? s->conc : 0);
         agg_free(&a);
     }
-    vl_rt_unlock(rt);
+    rt_unlock(rt);
     return rc;
 }
 
@@ -1191,9 +1193,9 @@ int vl_rt_timeseries_json(vl_rt *rt, const char *metric_name, int64_t window_us,
     if (!m)
         return vl_error_set(err, VL_EINVAL, "metric: '%.64s' is not one of the summary's metrics (plays, attempts, ...)",
                             metric_name ? metric_name : "");
-    vl_rt_lock(rt);
+    rt_lock(rt);
     int rc = timeseries_locked(rt, m, window_us, step_us, f, out, err);
-    vl_rt_unlock(rt);
+    rt_unlock(rt);
     return rc;
 }
 
@@ -1316,9 +1318,9 @@ static int top_locked(vl_rt *rt, const char *dim, const char *mname, int k, int6
 int vl_rt_top_json(vl_rt *rt, const char *dim, const char *metric_name, int k, int64_t window_us, vl_buf *out,
                    vl_error *err) {
     if (!dim || !metric_name) return vl_error_set(err, VL_EINVAL, "dim and metric are required");
-    vl_rt_lock(rt);
+    rt_lock(rt);
     int rc = top_locked(rt, dim, metric_name, k, window_us, out, err);
-    vl_rt_unlock(rt);
+    rt_unlock(rt);
     return rc;
 }
 
@@ -1328,7 +1330,7 @@ void vl_rt_get_stats(vl_rt *rt, vl_rt_stats *st) {
     double *vals[4] = {&st->concurrent_plays, &st->plays_per_min, &st->rebuffering_ratio, &st->vsf_rate};
     for (int i = 0; i < 4; i++)
         if (vl_rt_value(rt, names[i], 60 * US, NULL, vals[i], NULL) != VL_OK) *vals[i] = NAN;
-    vl_rt_lock(rt);
+    rt_lock(rt);
     st->events = rt->events;
     st->late_events = rt->late;
     st->duplicates = rt->dups;
@@ -1341,7 +1343,7 @@ void vl_rt_get_stats(vl_rt *rt, vl_rt_stats *st) {
     st->now_us = rt->now_us == INT64_MIN ? 0 : rt->now_us;
     st->watermark_us = rt->now_us == INT64_MIN ? 0 : rt->now_us - rt->lateness_us;
     st->memory_bytes = rt->mem;
-    vl_rt_unlock(rt);
+    rt_unlock(rt);
 }
 
 int vl_rt_stats_json(vl_rt *rt, vl_buf *out) {
