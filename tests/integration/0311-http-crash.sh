@@ -18,15 +18,19 @@ start_serve() { # PORT
   for _ in $(seq 1 400); do [ -s "$WORK/port" ] && break; sleep 0.025; done
 }
 
-"$V" generate --events 40000 --seed 31 > "$WORK/ev.ndjson"
+# More batches than the client can post during the kills, however fast the
+# machine: the client stops when the kills are done, not when it runs out.
+"$V" generate --events 200000 --seed 31 > "$WORK/ev.ndjson"
 mkdir "$WORK/b"
-split -l 40 -d -a 4 "$WORK/ev.ndjson" "$WORK/b/"  # 1000 batches: the client outlives 20 kills
+split -l 40 -d -a 4 "$WORK/ev.ndjson" "$WORK/b/"  # 5000 batches
 start_serve 0
 PORT=$(cat "$WORK/port")
 URL="http://127.0.0.1:$PORT/v1/events"
 
 # the client: each batch once, in order; records which were acknowledged
 ( for f in "$WORK"/b/*; do
+    [ -e "$WORK/stop" ] && break
+    echo "$f" >> "$WORK/posted"
     code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 -X POST --data-binary @"$f" "$URL")
     [ "$code" = 200 ] && echo "$f" >> "$WORK/acked"
     [ "$code" = 000 ] && sleep 0.02
@@ -40,15 +44,16 @@ while [ $kills -lt "$KILLS" ] && kill -0 $POSTER_PID 2>/dev/null; do
   kills=$((kills + 1))
   start_serve "$PORT"
 done
+touch "$WORK/stop"
 wait $POSTER_PID; POSTER_PID=
 kill -TERM "$SERVE_PID"; wait "$SERVE_PID"; rc=$?; SERVE_PID=
-check_eq "the collector was killed $KILLS times (the client outlived them)" "$kills" "$KILLS"
+check_eq "the collector was killed $KILLS times (the client posted throughout)" "$kills" "$KILLS"
 check_eq "the last SIGTERM exits 0" "$rc" 0
 acked=$(wc -l < "$WORK/acked")
-check "some batches were acknowledged ($acked of $(ls "$WORK/b" | wc -l))" test "$acked" -gt 20
+check "some batches were acknowledged ($acked)" test "$acked" -gt 20
 
 xargs cat < "$WORK/acked" | jq -r .event_id | sort > "$WORK/ids.acked"
-jq -r .event_id "$WORK/ev.ndjson" | sort > "$WORK/ids.sent"
+xargs cat < "$WORK/posted" | jq -r .event_id | sort > "$WORK/ids.sent"
 "$V" table scan "$L/bronze/events" --columns event_id | jq -r .event_id | sort > "$WORK/ids.got"
 check_eq "no event is in bronze twice" "$(uniq -d "$WORK/ids.got" | wc -l)" 0
 check_eq "every acknowledged event is in bronze" "$(comm -23 "$WORK/ids.acked" "$WORK/ids.got" | wc -l)" 0
