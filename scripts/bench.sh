@@ -122,7 +122,10 @@ echo "   none: uncompressed bodies, the collector's own throughput"
 http_run gzip
 http_run none
 
-frate=${VIDLAKE_BENCH_FRESH_RATE:-100000}
+# 10% over 100,000: on 2 shared cores the simulator delivers about 93% of
+# its rate while the server and the prober take the rest; the prober
+# prints the rate that was accepted meanwhile
+frate=${VIDLAKE_BENCH_FRESH_RATE:-110000}
 echo
 echo "== real time: freshness and API latency while live viewers send $frate events/s (generate --rate,"
 echo "   uncompressed: the simulator itself takes most of a core) to vidlake serve; freshness = POST of one"
@@ -135,13 +138,13 @@ for _ in $(seq 1 200); do [ -s "$tmp/fport" ] && break; sleep 0.05; done
 furl="http://127.0.0.1:$(cat "$tmp/fport")"
 "$V" generate --rate "$frate" --seed 4 --to "$furl" -X compression=none 2>"$tmp/fgen.log" &
 gpid=$!
-# the simulator sizes and warms up a large audience first (about a minute at 100,000/s)
+# wait until the load has run 10 s (the simulator sizes its audience in about a second)
 for _ in $(seq 1 180); do
   a=$(curl -s "$furl/api/v1/pipeline" | jq '.collector.events_accepted' 2>/dev/null || echo 0)
   [ "${a:-0}" -gt $((frate * 10)) ] && break
   sleep 1
 done
-node bench/freshness.mjs "$furl" 300 || echo "freshness: the prober failed"
+node bench/freshness.mjs "$furl" 1000 || echo "freshness: the prober failed"
 fhwm=$(awk '/^VmHWM/ { print $2 }' /proc/$fpid/status)
 kill -TERM $gpid 2>/dev/null; wait $gpid 2>/dev/null || true
 curl -s "$furl/api/v1/pipeline" | jq -r '"engine: \(.realtime.events) events, \(.realtime.views_tracked) views tracked, \(.realtime.memory_bytes / 1048576 | floor) MiB; late \(.realtime.late_events)"'

@@ -42,8 +42,9 @@ static const char usage_text[] =
     "  --start YYYY-MM-DD      first simulated day, 00:00 UTC (default 2024-05-01)\n"
     "  --rate EV_PER_S         real-time mode: event times are now, lines are written\n"
     "                          when due, the audience is sized for about EV_PER_S\n"
-    "                          lines per second (after a silent warm-up of the last\n"
-    "                          hour); runs until --events or Ctrl-C / SIGTERM\n"
+    "                          lines per second from the first second (sessions\n"
+    "                          are found running); runs until --events or\n"
+    "                          Ctrl-C / SIGTERM\n"
     "  --invalid-fraction F    fraction of lines the validator must reject (each a\n"
     "                          mutated copy of a real event, which is sent as well)\n"
     "  --duplicate-fraction F  fraction of lines that resend an earlier event with\n"
@@ -203,6 +204,7 @@ int vl_cmd_generate(int argc, char **argv) {
     }
     bool rate_mode = cfg.rate > 0;
     if (rate_mode && !events_given) cfg.events = 0;
+    cfg.no_view_truth = rate_mode && !truth_path; /* a long run would keep every view */
     if (!rate_mode && cfg.events == 0 && cfg.users == 0) {
         vl_cli_err(CMD, "--events 0 means \"the whole period\" and needs --users");
         return 2;

@@ -320,6 +320,7 @@ typedef struct vl_sim_config {
     double rate;          /* > 0: real-time mode, events per second, times = now */
     double invalid_fraction, duplicate_fraction, late_fraction;
     int64_t start_us;     /* first simulated instant (not in rate mode) */
+    bool no_view_truth;   /* keep no per-view truth (long real-time runs) */
 } vl_sim_config;
 
 /* What one produced line is. */

@@ -48,6 +48,7 @@
 enum {
     A_SESSION_START,
     A_VIEW_BEGIN, /* internal: no event */
+    A_JOIN,       /* internal: a session running at the start of a real-time run */
     A_AD_IMP,
     A_AD_CLICK,
     A_AD_END,
@@ -95,6 +96,10 @@ static const char *const outcome_names[] = {"truncated", "ebvs", "vsf", "vpf", "
 
 #define N_ADS 240 /* creatives, 6 per campaign */
 #define HEARTBEAT_MS 10000
+/* Real-time mode starts in steady state: sessions that began up to this
+ * long before now are running with the probability that a session lasts
+ * that long (measured by a pilot, by the minute). */
+#define JOIN_SPAN_MIN 720
 #define MAX_USERS_DERIVED 4000000u
 #define MAX_USERS 50000000u
 
@@ -112,6 +117,7 @@ typedef struct sim_vtruth {
 
 typedef struct sim_session {
     int64_t t;       /* when the next action happens (heap key) */
+    int64_t t_begin; /* when the session started */
     uint64_t serial; /* tie-break, and the key of the session id */
     uint32_t user;
     uint8_t act, dev, playing, started;
@@ -133,7 +139,14 @@ typedef struct plan_item {
     int64_t t;
     uint64_t seq;
     uint32_t user;
+    uint8_t join; /* a session already running at t (A_JOIN) */
 } plan_item;
+
+/* How sessions run, for the steady-state start of real-time mode. */
+typedef struct sim_steady {
+    float survive[JOIN_SPAN_MIN + 1]; /* P(a session lasts more than m minutes) */
+    float playing;                    /* the share of session time spent playing */
+} sim_steady;
 
 typedef struct held_line {
     int64_t deliver;
@@ -167,8 +180,17 @@ struct vl_sim {
     /* planned session starts */
     plan_item *plan;
     size_t plan_n, plan_i, plan_cap;
-    int32_t next_plan_day;
+    int32_t next_plan_day;  /* the period's runs plan by the day */
+    int64_t next_plan_hour; /* real-time runs by the UTC hour (a day of a big audience is GBs) */
+    double hour_w[24];      /* share of a day's sessions starting in each local hour */
     uint64_t plan_seq;
+    /* steady-state start (rate mode) */
+    sim_steady steady;
+    bool joins;
+    /* counted by count-only runs (pilots): session lengths by the minute,
+     * their sum, and the time spent playing */
+    uint64_t len_hist[JOIN_SPAN_MIN + 1], len_n;
+    int64_t len_us, play_ms;
     /* running sessions */
     struct heap_ent *heap;
     size_t heap_n, heap_cap;
@@ -359,7 +381,7 @@ static sim_vtruth *vt(vl_sim *s, const sim_session *ss) {
 static void view_note(vl_sim *s, sim_session *ss, int etype, int64_t pos, int64_t t) {
     if (ss->truth == -2) {
         ss->truth = -1;
-        if (!s->count_only && t >= s->emit_from) {
+        if (!s->count_only && !s->cfg.no_view_truth && t >= s->emit_from) {
             if (s->n_views == s->cap_views) {
                 size_t cap = s->cap_views ? s->cap_views * 2 : 4096;
                 sim_vtruth *v = vl_realloc(s->views, cap * sizeof(*v));
@@ -380,6 +402,7 @@ static void view_note(vl_sim *s, sim_session *ss, int etype, int64_t pos, int64_
             v->start_us = ss->view_t0;
             v->dur_ms = ss->dur_ms;
             v->startup_ms = -1;
+            v->started = ss->started; /* a joined view was playing already */
             v->ctype = ss->ctype;
             v->dtype = u->dev_type[ss->dev];
             v->country = u->country;
@@ -398,6 +421,7 @@ static void account_play(vl_sim *s, sim_session *ss, int64_t t) {
     if (!ss->playing) return;
     int64_t d = (t - ss->seg_t) / SIM_MS;
     sim_vtruth *v = vt(s, ss);
+    if (s->count_only) s->play_ms += d;
     v->watch_ms += d;
     v->br_sum += d * vl_sim__ladder[ss->rung].kbps;
     ss->pos_ms += d;
@@ -632,7 +656,8 @@ static void ad_impression(vl_sim *s, sim_session *ss, vl_event *ev, int64_t t) {
         sched(ss, A_AD_END, ss->ad_end_t);
 }
 
-static void view_begin(vl_sim *s, sim_session *ss, int64_t t) {
+/* A new view's content, CDN, bitrate ladder, start position and ad plan. */
+static void view_setup(vl_sim *s, sim_session *ss, int64_t t) {
     vl_rng *r = &s->rng;
     const sim_user *u = &s->w.users[ss->user];
     int dt = u->dev_type[ss->dev];
@@ -678,6 +703,13 @@ static void view_begin(vl_sim *s, sim_session *ss, int64_t t) {
     }
     ss->next_mid_ms = (ss->pos_ms / ss->mid_every_ms + 1) * ss->mid_every_ms;
     compute_rates(s, ss);
+}
+
+static void view_begin(vl_sim *s, sim_session *ss, int64_t t) {
+    vl_rng *r = &s->rng;
+    view_setup(s, ss, t);
+    const sim_content *c = &s->w.content[ss->content];
+    bool long_form = c->type <= VL_CT_LIVE;
     double p_pre = ss->ads == 1 ? (long_form ? 0.8 : 0.1) : ss->ads == 2 ? (long_form ? 0.5 : 0.0) : 0.0;
     if (p_pre > 0 && vl_rng_chance(r, p_pre)) {
         ad_break(ss, VL_ADPOS_PREROLL, 1 + vl_rng_chance(r, 0.4));
@@ -685,6 +717,37 @@ static void view_begin(vl_sim *s, sim_session *ss, int64_t t) {
     } else {
         startup_begin(s, ss, t);
     }
+}
+
+/* A session already running when a real-time run starts. As often as
+ * sessions are playing, it is found playing somewhere in a view, at its
+ * target bitrate, part-way to its next heartbeat (so that heartbeats are
+ * spread evenly from the first second); otherwise its next view begins
+ * within a minute. */
+static void view_join(vl_sim *s, sim_session *ss, int64_t t) {
+    vl_rng *r = &s->rng;
+    if (!vl_rng_chance(r, s->steady.playing)) { /* paused, in an ad, between views: the next one soon */
+        sched(ss, A_VIEW_BEGIN, t + (int64_t)vl_rng_below(r, 60000) * SIM_MS);
+        return;
+    }
+    /* The view it is in: views are found in proportion to how long they
+     * play, so a draw is kept with probability expected play time / 2 h
+     * (stopping at the content's stop rate, or at its end). Drawn like a
+     * new view, a short would be as likely as a movie. */
+    for (int tries = 0; tries < 256; tries++) {
+        view_setup(s, ss, t);
+        double stop = ss->rate_cum[A_STOP - A_PAUSE] - ss->rate_cum[A_STOP - A_PAUSE - 1]; /* per s */
+        double left_s = (double)(ss->dur_ms - ss->pos_ms) / 1000;
+        double play_s = (1 - exp(-stop * left_s)) / stop;
+        if (vl_rng_unif(r) * 7200 < play_s) break;
+        ss->n_views--;
+    }
+    ss->pos_ms += (int64_t)((double)(ss->dur_ms - ss->pos_ms) * 0.97 * vl_rng_unif(r));
+    ss->next_mid_ms = (ss->pos_ms / ss->mid_every_ms + 1) * ss->mid_every_ms;
+    ss->rung = ss->target;
+    ss->started = 1;
+    ss->hb_acc_ms = (int64_t)vl_rng_below(r, HEARTBEAT_MS);
+    start_play(s, ss, t);
 }
 
 static void view_end(vl_sim *s, sim_session *ss, int64_t t, int outcome) {
@@ -793,6 +856,9 @@ static bool exec(vl_sim *s, sim_session *ss, vl_event *ev) {
         return true;
     case A_VIEW_BEGIN:
         view_begin(s, ss, t);
+        return false;
+    case A_JOIN:
+        view_join(s, ss, t);
         return false;
     case A_AD_IMP:
         ad_impression(s, ss, ev, t);
@@ -962,6 +1028,12 @@ static bool exec(vl_sim *s, sim_session *ss, vl_event *ev) {
     case A_SESSION_END:
         fill_common(s, ss, ev, VL_ET_SESSION_END, t);
         ss->act = A_DONE;
+        if (s->count_only) {
+            int64_t m = (t - ss->t_begin) / SIM_MIN;
+            s->len_hist[m < JOIN_SPAN_MIN ? m : JOIN_SPAN_MIN]++;
+            s->len_n++;
+            s->len_us += t - ss->t_begin;
+        }
         return true;
     default:
         VL_ASSERT(0);
@@ -991,7 +1063,7 @@ static int plan_cmp(const void *a, const void *b) {
     return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
-static int plan_push(vl_sim *s, int64_t t, uint32_t user) {
+static int plan_push(vl_sim *s, int64_t t, uint32_t user, bool join) {
     if (s->plan_n == s->plan_cap) {
         size_t cap = s->plan_cap ? s->plan_cap * 2 : 4096;
         plan_item *p = vl_realloc(s->plan, cap * sizeof(*p));
@@ -999,7 +1071,7 @@ static int plan_push(vl_sim *s, int64_t t, uint32_t user) {
         s->plan = p;
         s->plan_cap = cap;
     }
-    s->plan[s->plan_n++] = (plan_item){t, s->plan_seq++, user};
+    s->plan[s->plan_n++] = (plan_item){t, s->plan_seq++, user, join};
     return VL_OK;
 }
 
@@ -1027,24 +1099,64 @@ static int plan_day(vl_sim *s, int32_t d) {
             int64_t local = h * SIM_HOUR + (int64_t)vl_rng_below(r, 3600000) * SIM_MS;
             int64_t t = ds + local - (int64_t)vl_sim__regions[u->region].utc_off_min * SIM_MIN;
             if (t < s->sim_start) continue;
-            VL_RETURN_IF_ERR(plan_push(s, t, i));
+            VL_RETURN_IF_ERR(plan_push(s, t, i, false));
         }
     }
     if (!s->bounded && s->plan_n == 0 && s->heap_n == 0 && s->w.n_users) {
         /* keep going past the period even if everyone has churned */
         uint32_t i = (uint32_t)vl_rng_below(r, s->w.n_users);
         int64_t t = ds + 20 * SIM_HOUR - (int64_t)vl_sim__regions[s->w.users[i].region].utc_off_min * SIM_MIN;
-        VL_RETURN_IF_ERR(plan_push(s, t < s->sim_start ? s->sim_start : t, i));
+        VL_RETURN_IF_ERR(plan_push(s, t < s->sim_start ? s->sim_start : t, i, false));
     }
     qsort(s->plan, s->plan_n, sizeof(plan_item), plan_cmp);
     s->next_plan_day = d + 1;
     return VL_OK;
 }
 
+/* Real-time mode: plans the sessions of every user that start in UTC
+ * hours [h0, h1) (hours since the epoch). A day's Poisson number of
+ * sessions spread over the hours by their weights is the same as
+ * independent Poisson numbers per hour, so this is plan_day's model
+ * without holding a day of a large audience's sessions. Sessions that
+ * began before the start are running at the start with the probability
+ * that a session lasts that long (joins). */
+static int plan_hours(vl_sim *s, int64_t h0, int64_t h1) {
+    vl_rng *r = &s->prng;
+    size_t rem = s->plan_n - s->plan_i;
+    if (s->plan_i) memmove(s->plan, s->plan + s->plan_i, rem * sizeof(plan_item));
+    s->plan_n = rem;
+    s->plan_i = 0;
+    for (uint32_t i = 0; i < s->w.n_users; i++) {
+        const sim_user *u = &s->w.users[i];
+        int off = vl_sim__regions[u->region].utc_off_min;
+        for (int64_t h = h0; h < h1; h++) {
+            int64_t local_min = h * 60 + off;
+            int64_t lday = local_min >= 0 ? local_min / 1440 : -((-local_min + 1439) / 1440);
+            int lh = (int)((local_min - lday * 1440) / 60);
+            int wd = vl_weekday(lday);
+            bool wk = u->habit == SIM_HABIT_BINGE ? (wd == 4 || wd == 5) : wd >= 5;
+            int k = poisson(r, habit_rate[u->habit][wk] * u->activity * s->hour_w[lh]);
+            for (; k > 0; k--) {
+                int64_t t = h * SIM_HOUR + (int64_t)vl_rng_below(r, 3600000) * SIM_MS;
+                if (t >= s->sim_start) {
+                    VL_RETURN_IF_ERR(plan_push(s, t, i, false));
+                    continue;
+                }
+                int64_t age = (s->sim_start - t) / SIM_MIN;
+                if (s->joins && age < JOIN_SPAN_MIN && vl_rng_chance(r, s->steady.survive[age]))
+                    VL_RETURN_IF_ERR(plan_push(s, s->sim_start, i, true));
+            }
+        }
+    }
+    qsort(s->plan, s->plan_n, sizeof(plan_item), plan_cmp);
+    s->next_plan_hour = h1;
+    return VL_OK;
+}
+
 static void session_init(vl_sim *s, sim_session *ss, uint32_t user, int64_t t) {
     const sim_user *u = &s->w.users[user];
     memset(ss, 0, sizeof(*ss));
-    ss->t = t;
+    ss->t = ss->t_begin = t;
     ss->serial = s->session_ctr++;
     ss->user = user;
     ss->dev = 0;
@@ -1066,7 +1178,13 @@ static int gen_fresh(vl_sim *s, vl_event *ev, int64_t *t_out, uint32_t *user_out
         int64_t th = s->heap_n ? s->heap[0].t : SIM_NEVER;
         int64_t tp = s->plan_i < s->plan_n ? s->plan[s->plan_i].t : SIM_NEVER;
         int64_t tn = th < tp ? th : tp;
-        bool can_plan = !s->bounded || s->next_plan_day <= (int32_t)s->cfg.days;
+        if (s->rate_mode && tn >= s->next_plan_hour * SIM_HOUR) {
+            /* the hours before the start (joins) in one go */
+            int64_t h1 = s->next_plan_hour + 1, now_h = s->sim_start / SIM_HOUR + 1;
+            if (plan_hours(s, s->next_plan_hour, h1 > now_h ? h1 : now_h) != VL_OK) return -VL_ENOMEM;
+            continue;
+        }
+        bool can_plan = !s->rate_mode && (!s->bounded || s->next_plan_day <= (int32_t)s->cfg.days);
         if (can_plan && tn >= plan_at(s, s->next_plan_day)) {
             if (plan_day(s, s->next_plan_day) != VL_OK) return -VL_ENOMEM;
             continue;
@@ -1079,6 +1197,7 @@ static int gen_fresh(vl_sim *s, vl_event *ev, int64_t *t_out, uint32_t *user_out
             sim_session *ss = session_alloc(s);
             if (!ss) return -VL_ENOMEM;
             session_init(s, ss, it.user, it.t);
+            if (it.join) ss->act = A_JOIN;
             if (heap_push(s, ss) != VL_OK) return -VL_ENOMEM;
             u->busy = 1;
             continue;
@@ -1558,8 +1677,10 @@ void vl_sim_config_default(vl_sim_config *c) {
     c->start_us = vl_days_from_civil(2024, 5, 1) * VL_US_PER_DAY;
 }
 
+/* steady: how sessions run, for rate mode's steady-state start; NULL:
+ * nothing is running at the start. */
 static int sim_new(const vl_sim_config *c, uint32_t users, double activity, bool count_only, int64_t now,
-                   int64_t warm_us, vl_sim **out) {
+                   const sim_steady *steady, vl_sim **out) {
     vl_sim *s = vl_calloc(1, sizeof(vl_sim));
     if (!s) return VL_ENOMEM;
     s->cfg = *c;
@@ -1586,9 +1707,11 @@ static int sim_new(const vl_sim_config *c, uint32_t users, double activity, bool
     for (int i = 0; i < N_ADS / 6; i++) snprintf(s->cmp_ids[i], sizeof(s->cmp_ids[i]), "cmp-%04d", 301 + i);
     if (s->rate_mode) {
         int64_t t0 = now / SIM_MS * SIM_MS;
-        s->emit_from = t0;
-        s->sim_start = t0 - warm_us; /* warm up: simulate the last hours silently */
-        s->start_us = t0;
+        s->emit_from = s->sim_start = s->start_us = t0;
+        if (steady) {
+            s->steady = *steady;
+            s->joins = true;
+        }
     } else {
         s->emit_from = INT64_MIN;
         s->sim_start = c->start_us;
@@ -1598,6 +1721,8 @@ static int sim_new(const vl_sim_config *c, uint32_t users, double activity, bool
     s->day_base = s->day0;
     s->end_us = s->start_us + (int64_t)c->days * VL_US_PER_DAY;
     s->next_plan_day = -1;
+    s->next_plan_hour = (s->sim_start - (s->joins ? JOIN_SPAN_MIN * SIM_MIN : 0)) / SIM_HOUR;
+    for (int h = 0; h < 24; h++) s->hour_w[h] = vl_sim__hour_weight[h] / sum;
     s->last_deliver = INT64_MIN;
     double f = 1 - c->invalid_fraction - c->duplicate_fraction;
     double ontime = f - c->late_fraction;
@@ -1634,7 +1759,7 @@ static int pilot_epud(const vl_sim_config *c, double *epud) {
     pc.days = pd;
     pc.invalid_fraction = pc.duplicate_fraction = pc.late_fraction = 0;
     vl_sim *p;
-    VL_RETURN_IF_ERR(sim_new(&pc, users, 1.0, true, 0, 0, &p));
+    VL_RETURN_IF_ERR(sim_new(&pc, users, 1.0, true, 0, NULL, &p));
     vl_event ev;
     int64_t t;
     uint32_t u;
@@ -1647,28 +1772,64 @@ static int pilot_epud(const vl_sim_config *c, double *epud) {
     return VL_OK;
 }
 
-/* Real-time mode: fresh events per second and user in the first minutes
- * after now, measured by the same run as the real one (same warm-up, same
- * hour of the day, same activity), so the stream starts at the asked rate.
- * With a short warm-up (high rates) the rate then grows for a while, as
- * sessions that began after now pile up. */
-static int pilot_rate(const vl_sim_config *c, int64_t now, int64_t warm_us, double activity, double *per_user) {
-    uint32_t users = 16000; /* enough concurrent sessions for a ~5% estimate */
+/* How sessions run, for the steady-state start of real-time mode: how
+ * long they last and how much of it is playing, from a day of a few
+ * thousand users run to the end (same seed: deterministic). */
+static int pilot_steady(const vl_sim_config *c, sim_steady *st) {
+    vl_sim_config pc = *c;
+    pc.rate = 0;
+    pc.events = 0;
+    pc.days = 1;
+    pc.start_us = vl_days_from_civil(2024, 5, 1) * VL_US_PER_DAY;
+    pc.invalid_fraction = pc.duplicate_fraction = pc.late_fraction = 0;
+    vl_sim *p;
+    VL_RETURN_IF_ERR(sim_new(&pc, 4000, 1.0, true, 0, NULL, &p));
+    vl_event ev;
+    int64_t t;
+    uint32_t u;
+    int rc;
+    while ((rc = gen_fresh(p, &ev, &t, &u)) == 1) {}
+    if (rc < 0) {
+        vl_sim_destroy(p);
+        return -rc;
+    }
+    /* more than m minutes: the longer bins, and half of bin m */
+    double n = p->len_n ? (double)p->len_n : 1, above = 0;
+    for (int m = JOIN_SPAN_MIN; m >= 0; m--) {
+        st->survive[m] = (float)((above + 0.5 * (double)p->len_hist[m]) / n);
+        above += (double)p->len_hist[m];
+    }
+    st->playing = p->len_us > 0 ? (float)((double)p->play_ms * SIM_MS / (double)p->len_us) : 1.0f;
+    VL_DEBUG("sim", "pilot: %llu sessions, %.0f%% of their time playing; running after 10 min %.2f, 1 h %.2f, "
+             "3 h %.3f, 12 h %.4f", (unsigned long long)p->len_n, 100.0 * st->playing, st->survive[10],
+             st->survive[60], st->survive[180], st->survive[JOIN_SPAN_MIN]);
+    vl_sim_destroy(p);
+    return VL_OK;
+}
+
+/* Real-time mode: fresh events per second and user from 2 to 10 minutes
+ * after now, measured by a run like the real one (same steady-state start,
+ * same hour of the day, same activity). Not the first two minutes: every
+ * joined session is playing, so the rate starts about 10% high and
+ * settles as some pause or go between views. */
+static int pilot_rate(const vl_sim_config *c, int64_t now, const sim_steady *steady, double activity,
+                      double *per_user) {
+    uint32_t users = 48000; /* enough running sessions for a ~2% estimate */
     vl_sim_config pc = *c;
     pc.events = 0;
     vl_sim *p;
-    VL_RETURN_IF_ERR(sim_new(&pc, users, activity, true, now, warm_us, &p));
+    VL_RETURN_IF_ERR(sim_new(&pc, users, activity, true, now, steady, &p));
     vl_event ev;
-    int64_t span = warm_us >= SIM_HOUR ? 15 * SIM_MIN : 2 * SIM_MIN;
-    int64_t t, until = p->emit_from + span;
+    int64_t span = 8 * SIM_MIN;
+    int64_t t, from = p->emit_from + 2 * SIM_MIN, until = from + span;
     uint32_t u;
     uint64_t count = 0;
     int rc;
-    while ((rc = gen_fresh(p, &ev, &t, &u)) == 1 && t < until) count++;
+    while ((rc = gen_fresh(p, &ev, &t, &u)) == 1 && t < until) count += t >= from;
     vl_sim_destroy(p);
     if (rc < 0) return -rc;
     *per_user = (double)(count ? count : 1) / ((double)span / SIM_SEC * users);
-    VL_DEBUG("sim", "pilot: %u users at activity %.3f: %llu fresh events in %.0f s after now (%.5f per user and s)", users,
+    VL_DEBUG("sim", "pilot: %u users at activity %.3f: %llu fresh events in %.0f s from 2 min after now (%.5f per user and s)", users,
              activity, (unsigned long long)count, (double)span / SIM_SEC, *per_user);
     return VL_OK;
 }
@@ -1697,22 +1858,15 @@ int vl_sim_create(const vl_sim_config *c, vl_sim **out, vl_error *err) {
     if (c->rate <= 0 && c->events == 0 && c->users == 0)
         return vl_error_set(err, VL_EINVAL, "give the number of events, or of users for a whole period");
     int64_t now = vl_now_us();
-    /* Real-time warm-up: sessions run for hours (binge watchers), so the
-     * longer the silent warm-up the closer to steady state; up to 4 hours,
-     * within a budget of about 5M simulated events (a few seconds), and at
-     * least a minute: at 100,000 events/s an hour would take minutes to
-     * simulate before the first line. The audience is sized by a pilot
-     * with the same warm-up, so the rate is right either way. */
-    int64_t warm_us = SIM_HOUR;
-    if (c->rate > 0) {
-        double w = 5e6 / c->rate;
-        warm_us = w >= 4 * 3600 ? 4 * SIM_HOUR : w <= 60 ? 60 * SIM_SEC : (int64_t)w * SIM_SEC;
-    }
+    sim_steady steady;
+    if (c->rate > 0 && pilot_steady(c, &steady) != VL_OK)
+        return vl_error_set(err, VL_ENOMEM, "out of memory measuring session lengths");
+    const sim_steady *surv = c->rate > 0 ? &steady : NULL;
     uint32_t users = c->users;
     double activity = 1.0;
     if (!users) {
         double fresh_frac = 1 - c->invalid_fraction - c->duplicate_fraction, want, x;
-        int rc = c->rate > 0 ? pilot_rate(c, now, warm_us, 1.0, &x) : pilot_epud(c, &x);
+        int rc = c->rate > 0 ? pilot_rate(c, now, surv, 1.0, &x) : pilot_epud(c, &x);
         if (rc) return vl_error_set(err, rc, "out of memory sizing the audience");
         if (c->rate > 0) /* users whose natural rate right now is the target */
             want = c->rate * fresh_frac / x;
@@ -1726,7 +1880,7 @@ int vl_sim_create(const vl_sim_config *c, vl_sim **out, vl_error *err) {
             if (c->rate > 0) {
                 /* sessions per user do not scale their events linearly (a
                  * user watching skips the next session): measure again */
-                rc = pilot_rate(c, now, warm_us, activity, &x);
+                rc = pilot_rate(c, now, surv, activity, &x);
                 if (rc) return vl_error_set(err, rc, "out of memory sizing the audience");
                 double per_user_wanted = c->rate * fresh_frac / MAX_USERS_DERIVED;
                 if (x > 0) activity *= per_user_wanted / x;
@@ -1734,8 +1888,8 @@ int vl_sim_create(const vl_sim_config *c, vl_sim **out, vl_error *err) {
         }
         users = (uint32_t)want;
     }
-    VL_DEBUG("sim", "audience: %u users, activity %.3f, warm-up %.0f s", users, activity, (double)warm_us / SIM_SEC);
-    int rc = sim_new(c, users, activity, false, now, warm_us, out);
+    VL_DEBUG("sim", "audience: %u users, activity %.3f", users, activity);
+    int rc = sim_new(c, users, activity, false, now, surv, out);
     if (rc) return vl_error_set(err, rc, "out of memory creating %u simulated users", users);
     return VL_OK;
 }
@@ -1809,7 +1963,7 @@ int vl_sim_write_truth(vl_sim *s, FILE *f, vl_error *err) {
                 i ? "," : "", vid, uid, sid, s->w.content[v->content].id, ctype_names[v->ctype],
                 dtype_names[v->dtype], vl_sim__countries[v->country].code, vl_sim__cdns[v->cdn].name.p, ts,
                 v->started ? "true" : "false");
-        if (v->started) fprintf(f, "\"startup_ms\":%d,", v->startup_ms);
+        if (v->started && v->startup_ms >= 0) fprintf(f, "\"startup_ms\":%d,", v->startup_ms);
         else fputs("\"startup_ms\":null,", f);
         fprintf(f, "\"watch_ms\":%lld,\"stall_ms\":%lld,\"seek_stall_ms\":%lld,\"furthest_ms\":%lld,\"duration_ms\":%lld,",
                 (long long)v->watch_ms, (long long)v->stall_ms, (long long)v->seek_stall_ms,

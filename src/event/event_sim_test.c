@@ -533,10 +533,49 @@ static void t_whole_period_and_stop(vl_test *t) {
     vl_buf_free(&b);
 }
 
+/* Real-time mode starts in steady state: sessions are found running, so
+ * the first half minute has the rate of later ones, and is mostly
+ * heartbeats of views already playing rather than session starts. */
+static void t_rate_mode_steady_start(vl_test *t) {
+    vl_sim_config c;
+    vl_sim_config_default(&c);
+    c.rate = 500;
+    c.events = 60000; /* two simulated minutes, produced without pacing */
+    vl_sim *s;
+    vl_error err;
+    REQUIRE(t, vl_sim_create(&c, &s, &err) == VL_OK);
+    int64_t d, first = INT64_MIN, last = 0;
+    vl_sim_kind k;
+    vl_buf b;
+    vl_buf_init(&b);
+    uint64_t early = 0, later = 0, early_hb = 0, early_starts = 0;
+    while (vl_sim_next(s, &b, &d, &k) == 1) {
+        if (first == INT64_MIN) first = d;
+        last = d;
+        int64_t at = d - first;
+        if (at < 30 * VL_US_PER_SEC) {
+            early++;
+            early_hb += memmem(b.p, b.n, "\"heartbeat\"", 11) != NULL;
+            early_starts += memmem(b.p, b.n, "\"session_start\"", 15) != NULL;
+        } else if (at >= 60 * VL_US_PER_SEC && at < 90 * VL_US_PER_SEC) {
+            later++;
+        }
+        b.n = 0;
+    }
+    double rate = 60000.0 / ((double)(last - first) / 1e6);
+    CHECKF(t, rate > 500 * 0.8 && rate < 500 * 1.25, "%.0f lines/s for --rate 500", rate);
+    CHECKF(t, early > later * 0.85 && early < later * 1.15, "first 30 s: %llu lines, 60-90 s: %llu",
+           (unsigned long long)early, (unsigned long long)later);
+    CHECKF(t, early_hb > early / 2 && early_starts < early / 20, "first 30 s: %llu heartbeats, %llu session starts of %llu",
+           (unsigned long long)early_hb, (unsigned long long)early_starts, (unsigned long long)early);
+    vl_buf_free(&b);
+    vl_sim_destroy(s);
+}
+
 static void t_rate_mode_times_are_now(vl_test *t) {
     vl_sim_config c;
     vl_sim_config_default(&c);
-    c.rate = 20; /* low: the warm-up simulates hours of it */
+    c.rate = 20;
     c.events = 200;
     vl_sim *s;
     vl_error err;
@@ -552,7 +591,7 @@ static void t_rate_mode_times_are_now(vl_test *t) {
         b.n = 0;
     }
     CHECK_EQ_INT(t, n, 200);
-    CHECK(t, first >= now - 1000000 && first < now + 5 * VL_US_PER_SEC); /* warmed up: starts at once */
+    CHECK(t, first >= now - 1000000 && first < now + 5 * VL_US_PER_SEC); /* steady state: starts at once */
     double secs = (double)(last - first) / 1e6;
     CHECKF(t, secs > 3 && secs < 40, "200 lines at 20/s took %.2f simulated s", secs);
     vl_buf_free(&b);
@@ -603,6 +642,7 @@ static const vl_test_case cases[] = {
     {"validator rejects exactly the invalid lines, keys match the truth", t_validator_rejects_exactly_the_invalid_lines},
     {"whole period, and stop flushes held lines", t_whole_period_and_stop},
     {"rate mode: event times are now, warm from the start", t_rate_mode_times_are_now},
+    {"rate mode: starts in steady state", t_rate_mode_steady_start},
     {"bad config is refused", t_bad_config_is_refused},
     {"out of memory is clean", t_out_of_memory_is_clean},
 };
