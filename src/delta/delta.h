@@ -279,6 +279,38 @@ bool vl_delta_expr_eval(const vl_delta_expr *e, const vl_dt_type *st, const vl_d
 /** @brief Marks in used[] (indexed like st's fields) the columns e names. */
 void vl_delta_expr_columns(const vl_delta_expr *e, bool *used);
 
+/* A read-only view of one node of a predicate, for engines that compile it
+ * (src/exec). Leaves compare column `col` of st: CMP with vals[0] (which
+ * may be null) by op; IN with vals (n_vals, has_null when one is null),
+ * negated (NOT IN) when `negated`; ISNULL, negated for IS NOT NULL. */
+typedef enum vl_delta_expr_kind {
+    VL_DELTA_E_AND = 0,
+    VL_DELTA_E_OR,
+    VL_DELTA_E_NOT,
+    VL_DELTA_E_CMP,
+    VL_DELTA_E_IN,
+    VL_DELTA_E_ISNULL,
+} vl_delta_expr_kind;
+typedef enum vl_delta_cmp_op {
+    VL_DELTA_OP_EQ = 0,
+    VL_DELTA_OP_NE,
+    VL_DELTA_OP_LT,
+    VL_DELTA_OP_LE,
+    VL_DELTA_OP_GT,
+    VL_DELTA_OP_GE,
+} vl_delta_cmp_op;
+typedef struct vl_delta_expr_node {
+    vl_delta_expr_kind kind;
+    vl_delta_cmp_op op;          /* CMP */
+    bool negated;                /* IN, ISNULL */
+    uint32_t col;                /* leaves */
+    const vl_delta_expr *a, *b;  /* AND, OR: both; NOT: a */
+    const vl_delta_value *vals;  /* CMP: one; IN: n_vals */
+    uint32_t n_vals;
+    bool has_null;               /* IN */
+} vl_delta_expr_node;
+void vl_delta_expr_node_get(const vl_delta_expr *e, vl_delta_expr_node *out);
+
 /* ============================================================== snapshot */
 
 typedef struct vl_delta_table vl_delta_table;

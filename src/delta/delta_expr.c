@@ -606,6 +606,26 @@ bool vl_delta_expr_eval(const vl_delta_expr *e, const vl_dt_type *st, const vl_d
     return eval3(e, st, row) == TV_T;
 }
 
+_Static_assert(N_AND == (int)VL_DELTA_E_AND && N_OR == (int)VL_DELTA_E_OR && N_NOT == (int)VL_DELTA_E_NOT &&
+                   N_CMP == (int)VL_DELTA_E_CMP && N_IN == (int)VL_DELTA_E_IN && N_ISNULL == (int)VL_DELTA_E_ISNULL,
+               "public node kinds mirror the private ones");
+_Static_assert(OP_EQ == (int)VL_DELTA_OP_EQ && OP_NE == (int)VL_DELTA_OP_NE && OP_LT == (int)VL_DELTA_OP_LT &&
+                   OP_LE == (int)VL_DELTA_OP_LE && OP_GT == (int)VL_DELTA_OP_GT && OP_GE == (int)VL_DELTA_OP_GE,
+               "public operators mirror the private ones");
+
+void vl_delta_expr_node_get(const vl_delta_expr *e, vl_delta_expr_node *out) {
+    memset(out, 0, sizeof(*out));
+    out->kind = (vl_delta_expr_kind)e->kind;
+    out->a = e->a;
+    out->b = e->b;
+    if (e->kind == N_CMP) out->op = (vl_delta_cmp_op)e->op;
+    else if (e->kind == N_IN || e->kind == N_ISNULL) out->negated = e->op != 0;
+    if (e->kind >= N_CMP) out->col = e->col;
+    out->vals = e->vals;
+    out->n_vals = e->n_vals;
+    out->has_null = e->has_null;
+}
+
 void vl_delta_expr_columns(const vl_delta_expr *e, bool *used) {
     if (!e) return;
     switch (e->kind) {
