@@ -2,7 +2,7 @@
 /*
  * Mergeable sketches for the real-time engine: HyperLogLog (distinct counts)
  * and a DDSketch-style relative-error quantile sketch. API and accuracy are
- * in stream_sketch.h; this file explains the layouts.
+ * in exec_sketch.h; this file explains the layouts.
  *
  * HyperLogLog. A hash h gives register index h >> (64 - p) and rank
  * 1 + (leading zeros of the other 64 - p bits), capped at 65 - p; a register
@@ -30,7 +30,7 @@
  * of bucket i ends in bucket max(i, H - MAX + 1), H the highest bucket ever
  * occupied: independent of the order of adds and merges.
  */
-#include "stream/stream_sketch.h"
+#include "exec/exec_sketch.h"
 
 #include <math.h>
 #include <string.h>

@@ -1,7 +1,9 @@
 /* vidlake - Apache-2.0 */
 /*
- * stream sketches: small, mergeable summaries that the real-time engine keeps
- * per second and per slice, then merges over windows of minutes to hours.
+ * sketches (part of exec, included by exec.h): small, mergeable summaries.
+ * The real-time engine keeps them per second and per slice, then merges
+ * them over windows of minutes to hours; the batch engine's aggregates
+ * (APPROX_DISTINCT) keep one per group.
  *
  *  - vl_hll: HyperLogLog distinct counts (unique viewers). Input is a 64-bit
  *    hash (vl_hash64 of the user id). A new sketch is SPARSE: a sorted array
@@ -27,8 +29,8 @@
  * Deliberately not here: serialisation, weighted HLL, deletion, negative
  * values in the quantile sketch (they count as zero; see vl_qsketch_add).
  */
-#ifndef VL_STREAM_SKETCH_H
-#define VL_STREAM_SKETCH_H
+#ifndef VL_EXEC_SKETCH_H
+#define VL_EXEC_SKETCH_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -220,4 +222,4 @@ size_t vl_qsketch_bytes(const vl_qsketch *s);
  *  extremes and non-zero buckets (allocation layout is ignored). */
 bool vl_qsketch_equal(const vl_qsketch *a, const vl_qsketch *b);
 
-#endif /* VL_STREAM_SKETCH_H */
+#endif /* VL_EXEC_SKETCH_H */

@@ -1,7 +1,7 @@
 /* vidlake - Apache-2.0 */
-/* Unit tests for src/stream/stream_sketch.c: HyperLogLog and the quantile
+/* Unit tests for src/exec/exec_sketch.c: HyperLogLog and the quantile
  * sketch. Every input comes from fixed seeds, so results are reproducible. */
-#include "stream/stream_sketch.h"
+#include "exec/exec_sketch.h"
 #include "vl_test.h"
 
 #include <math.h>
@@ -460,7 +460,7 @@ static int cmp_double(const void *a, const void *b) {
     return (x > y) - (x < y);
 }
 
-/* The convention of stream_sketch.h: rank floor(q * (n - 1)). */
+/* The convention of exec_sketch.h: rank floor(q * (n - 1)). */
 static double exact_quantile(const double *sorted, size_t n, double q) {
     double x = floor(q * (double)(n - 1));
     return sorted[x >= (double)(n - 1) ? n - 1 : (size_t)x];

@@ -33,7 +33,7 @@
 
 #include "core/core.h"
 #include "event/event.h"
-#include "stream_sketch.h"
+#include "exec/exec.h"
 
 typedef struct vl_rt vl_rt;
 
