@@ -20,6 +20,7 @@ int vl_cmd_parquet(int argc, char **argv);
 int vl_cmd_table(int argc, char **argv);
 int vl_cmd_ingest(int argc, char **argv);
 int vl_cmd_serve(int argc, char **argv);
+int vl_cmd_etl(int argc, char **argv);
 
 /* `vidlake serve` with hooks, for `vidlake demo`: ready runs once the server
  * listens (url: http://ADDR:PORT) and may start helpers (non-zero: stop with

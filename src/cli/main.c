@@ -22,6 +22,7 @@ static const command commands[] = {
     {"ingest", vl_cmd_ingest, "load NDJSON events into the lake's bronze tables, exactly once"},
     {"serve", vl_cmd_serve, "the HTTP collector: events in over HTTP, exactly once into bronze"},
     {"table", vl_cmd_table, "Delta tables: create, append, history, describe, files, scan, optimize, vacuum"},
+    {"etl", vl_cmd_etl, "batch jobs: bronze -> silver events and views, incremental"},
     {"demo", vl_cmd_demo, "the embedded pipeline live: simulated viewers -> serve -> dashboard"},
 };
 

@@ -1,0 +1,64 @@
+/* vidlake - Apache-2.0 */
+/* etl: private helpers shared by the jobs. */
+#ifndef VL_ETL_INT_H
+#define VL_ETL_INT_H
+
+#include "etl/etl.h"
+
+#include <string.h>
+
+#define VL_ETL_APP_PREFIX "vidlake-etl:"
+
+/* A job's view of its input: the latest snapshot, the version the output
+ * covers, and the input's files added since then. */
+typedef struct etl_input {
+    vl_delta_table *t;
+    vl_delta_snapshot *now;          /* NULL: no input table yet */
+    int64_t done;                    /* version the output covers; -1: none */
+    const vl_delta_file **files;     /* new files (data changes only), or every file */
+    size_t n_files;
+    int64_t *dates;                  /* the new files' distinct event/view dates, ascending */
+    size_t n_dates;
+} etl_input;
+
+/* Opens `path` in the lake and finds what changed since the version the
+ * output (out, may be NULL) records for it; full: everything. The date
+ * partition column is `date_col`. */
+int etl_input_open(vl_store *s, const char *path, const vl_delta_snapshot *out, bool full, const char *date_col,
+                   etl_input *in, vl_error *err) VL_MUST_CHECK;
+void etl_input_close(etl_input *in);
+
+/* The latest snapshot of the table at path (*out NULL when there is none). */
+int etl_snapshot(vl_store *s, const char *path, vl_delta_table **t, vl_delta_snapshot **out,
+                 vl_error *err) VL_MUST_CHECK;
+
+/* Parses "<col> IN ('d1', ...)" (dates) against st into *e (memory in a). */
+int etl_dates_expr(const char *col, const int64_t *dates, size_t n, const vl_dt_type *st, vl_arena *a,
+                   const vl_delta_expr **e, vl_error *err) VL_MUST_CHECK;
+
+/* The value of file f's date partition column col (days), or false. */
+bool etl_file_date(const vl_delta_snapshot *s, const vl_delta_file *f, const char *col, int64_t *days);
+
+/* Removes from x every live file whose date partition (col) is in dates. */
+int etl_remove_dates(vl_delta_txn *x, const char *col, const int64_t *dates, size_t n, size_t *removed,
+                     vl_error *err) VL_MUST_CHECK;
+
+/* A set of ids (event ids, view ids) by two independent 64-bit hashes: a
+ * false match needs both to collide, about 2^-100 per pair. */
+typedef struct etl_idset {
+    uint64_t *a, *b; /* a == 0: an empty slot */
+    size_t cap, n;
+} etl_idset;
+/* Adds id; *fresh tells whether it was new. @return VL_OK or VL_ENOMEM. */
+int etl_idset_add(etl_idset *s, vl_sv id, bool *fresh) VL_MUST_CHECK;
+bool etl_idset_has(const etl_idset *s, vl_sv id);
+void etl_idset_clear(etl_idset *s);
+void etl_idset_free(etl_idset *s);
+
+/* The jobs. */
+int etl_silver_events(vl_store *s, const vl_etl_opts *o, vl_etl_job *job, vl_error *err) VL_MUST_CHECK;
+int etl_silver_views(vl_store *s, const vl_etl_opts *o, vl_etl_job *job, vl_error *err) VL_MUST_CHECK;
+
+extern const vl_delta_commit_opts etl_commit_opts;
+
+#endif /* VL_ETL_INT_H */
