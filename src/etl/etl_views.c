@@ -6,7 +6,10 @@
  * run past midnight, so the views of date D are computed from the events
  * of D and D+1, and new events on date E make the views of E and E-1 be
  * computed again. For each such date the events with a view_id are read
- * (21 columns) on every core, sorted by (view_id, event_time), and folded
+ * (20 columns) on every core, with those of D+1 that belong to D's views
+ * and less the views that have events on D-1, sorted by (view_id,
+ * event_time) (stably: events of one instant keep their arrival order),
+ * and folded
  * view by view with the definitions the real-time engine uses
  * (docs/metrics.md):
  *  - watch time: while playing (from a play, or a buffer, to the next
@@ -31,11 +34,11 @@
 #include <math.h>
 
 enum {
-    E_VIEW, E_TIME, E_ID, E_TYPE, E_USER, E_SESSION, E_CONTENT, E_CTYPE, E_DTYPE, E_OS, E_COUNTRY, E_CDN,
+    E_VIEW, E_TIME, E_TYPE, E_USER, E_SESSION, E_CONTENT, E_CTYPE, E_DTYPE, E_OS, E_COUNTRY, E_CDN,
     E_TIER, E_POS, E_DUR, E_STARTUP, E_BITRATE, E_BUFFER, E_FATAL, E_ADPOS, E_REV, N_E
 };
 static const char *const ECOLS[N_E] = {
-    "view_id",     "event_time", "event_id", "event_type", "user_id",      "session_id",  "content_id",
+    "view_id",     "event_time", "event_type", "user_id",      "session_id",  "content_id",
     "content_type", "device_type", "os",      "country",    "cdn",          "subscription_tier", "position_ms",
     "duration_ms", "startup_ms", "bitrate_kbps", "buffer_ms", "error_fatal", "ad_position", "ad_revenue_usd"};
 
@@ -167,8 +170,7 @@ static void fold_event(vstate *st, const vl_x_table *ev, size_t r) {
 
 /* Folds the sorted events [from, to) of one view into a row of out (when
  * its first event is on one of the dates). */
-static int fold_view(const vl_x_table *ev, const uint32_t *dim_first, size_t from, size_t to, vl_x_table *out,
-                     size_t *rows) {
+static int fold_view(const vl_x_table *ev, size_t from, size_t to, vl_x_table *out, size_t *rows) {
     vstate st = {.last_us = INT64_MIN, .last_type = -1, .before_type = -1};
     for (size_t r = from; r < to; r++) fold_event(&st, ev, r);
     VL_RETURN_IF_ERR(vl_x_table_row_add(out));
@@ -190,7 +192,6 @@ static int fold_view(const vl_x_table *ev, const uint32_t *dim_first, size_t fro
                 break;
             }
     }
-    (void)dim_first;
     vl_x_table_set_i64(out, V_STARTED, o, st.started);
     if (st.started && st.startup >= 0) vl_x_table_set_i64(out, V_STARTUP, o, st.startup);
     vl_x_table_set_i64(out, V_WATCH, o, st.watch);
@@ -219,13 +220,20 @@ static int fold_view(const vl_x_table *ev, const uint32_t *dim_first, size_t fro
 
 /* ------------------------------------------------------------------- scan */
 
+/* The events being gathered for one view date: every worker appends to one
+ * table (its string columns interned: ids and enums repeat), under a lock
+ * held only for the copy. */
 typedef struct collect {
-    vl_x_table *per[64];
+    vl_x_table *ev;
+    etl_idset views;  /* the views seen on the date */
     etl_idset before; /* views with events the day before */
+    bool only_known;  /* keep only rows of views in `views` (the day after) */
     pthread_mutex_t mu;
+    uint32_t *sel[64];
+    size_t sel_cap[64];
 } collect;
 
-static int before_cb(void *ctx, int worker, const vl_x_batch *b, vl_error *err) {
+static int ids_cb(void *ctx, int worker, const vl_x_batch *b, vl_error *err) {
     (void)worker;
     collect *C = ctx;
     const vl_x_vec *v = &b->cols[0];
@@ -241,7 +249,29 @@ static int before_cb(void *ctx, int worker, const vl_x_batch *b, vl_error *err) 
 }
 
 static int collect_cb(void *ctx, int worker, const vl_x_batch *b, vl_error *err) {
-    return vl_x_table_append(((collect *)ctx)->per[worker], b, err);
+    collect *C = ctx;
+    vl_x_batch kb = *b;
+    if (C->only_known) { /* the day after: rows of the date's views only */
+        size_t n = vl_x_batch_rows(b), k = 0;
+        if (n > C->sel_cap[worker]) {
+            uint32_t *sel = vl_realloc(C->sel[worker], n * sizeof(uint32_t));
+            if (!sel) return vl_error_set(err, VL_ENOMEM, "out of memory");
+            C->sel[worker] = sel;
+            C->sel_cap[worker] = n;
+        }
+        const vl_x_vec *v = &b->cols[E_VIEW];
+        for (size_t i = 0; i < n; i++) {
+            size_t r = vl_x_batch_row(b, i);
+            if (etl_idset_has(&C->views, v->v.str[r])) C->sel[worker][k++] = (uint32_t)r;
+        }
+        if (!k) return VL_OK;
+        kb.sel = C->sel[worker];
+        kb.n_sel = k;
+    }
+    pthread_mutex_lock(&C->mu);
+    int rc = vl_x_table_append(C->ev, &kb, err);
+    pthread_mutex_unlock(&C->mu);
+    return rc;
 }
 
 static const vl_dt_kind *ekinds(const vl_dt_type *st, vl_dt_kind *out, vl_error *err) {
@@ -256,8 +286,29 @@ static const vl_dt_kind *ekinds(const vl_dt_type *st, vl_dt_kind *out, vl_error 
     return out;
 }
 
-/* The views of date d into out: from the events of d and d + 1, less the
- * views that have events on d - 1 (they began before d). */
+/* Scans the events with a view_id of date d (columns cols) into cb. */
+static int scan_date(const vl_delta_snapshot *s, int64_t d, const char *const *cols, size_t n_cols, int threads,
+                     vl_x_batch_cb cb, collect *C, int64_t *read, vl_error *err) {
+    char ds[16];
+    vl_date_format(ds, d);
+    ds[10] = 0;
+    char text[96];
+    snprintf(text, sizeof(text), "event_date = '%s' AND view_id IS NOT NULL", ds);
+    vl_arena a;
+    vl_arena_init(&a, 0);
+    const vl_delta_expr *e = NULL;
+    int rc = vl_delta_expr_parse(text, &s->metadata.schema, &a, &e, err);
+    vl_x_scan_opts so = {.columns = cols, .n_columns = n_cols, .where = e, .threads = threads};
+    vl_x_scan_stats st = {0};
+    if (rc == VL_OK) rc = vl_x_scan(s, &so, cb, C, &st, err);
+    if (read) *read += st.rows_selected;
+    vl_arena_destroy(&a);
+    return rc;
+}
+
+/* The views of date d into out: the events of d, those of d + 1 that belong
+ * to d's views, less the views that have events on d - 1 (they began
+ * before d). */
 static int views_of_date(const vl_delta_snapshot *s, int64_t d, int threads, vl_x_table *out, int64_t *read,
                          size_t *rows, vl_error *err) {
     vl_dt_kind kinds[N_E];
@@ -265,66 +316,37 @@ static int views_of_date(const vl_delta_snapshot *s, int64_t d, int threads, vl_
     collect C;
     memset(&C, 0, sizeof(C));
     pthread_mutex_init(&C.mu, NULL);
-    vl_x_table *ev = NULL;
-    vl_arena a;
-    vl_arena_init(&a, 0);
-    int64_t dates[2] = {d, d + 1};
-    const vl_delta_expr *e = NULL;
-    int rc = VL_OK;
-    for (int w = 0; w < threads && rc == VL_OK; w++) rc = vl_x_table_new(ECOLS, kinds, N_E, &C.per[w], err);
-    if (rc == VL_OK) rc = vl_x_table_new(ECOLS, kinds, N_E, &ev, err);
-    /* "event_date IN (d, d+1) AND view_id IS NOT NULL" */
-    vl_buf text;
-    vl_buf_init(&text);
-    char d0[16], d1[16];
-    vl_date_format(d0, dates[0]);
-    vl_date_format(d1, dates[1]);
-    d0[10] = d1[10] = 0;
-    if (rc == VL_OK && vl_buf_printf(&text, "event_date IN ('%s', '%s') AND view_id IS NOT NULL", d0, d1) != VL_OK)
-        rc = vl_error_set(err, VL_ENOMEM, "out of memory");
-    if (rc == VL_OK) rc = vl_delta_expr_parse(vl_buf_cstr(&text), &s->metadata.schema, &a, &e, err);
-    vl_buf_free(&text);
-    vl_x_scan_opts so = {.columns = ECOLS, .n_columns = N_E, .where = e, .threads = threads};
-    vl_x_scan_stats sst = {0};
-    if (rc == VL_OK) rc = vl_x_scan(s, &so, collect_cb, &C, &sst, err);
-    if (rc == VL_OK) {
-        const vl_delta_expr *eb = NULL;
-        char dm[16];
-        vl_date_format(dm, d - 1);
-        dm[10] = 0;
-        vl_buf_init(&text);
-        if (vl_buf_printf(&text, "event_date = '%s' AND view_id IS NOT NULL", dm) != VL_OK)
+    int rc = vl_x_table_new(ECOLS, kinds, N_E, &C.ev, err);
+    for (uint32_t c = 0; c < N_E && rc == VL_OK; c++)
+        if (C.ev->vecs[c].type == VL_X_STR) rc = vl_x_table_intern(C.ev, c, err);
+    if (rc == VL_OK) rc = scan_date(s, d, ECOLS, N_E, threads, collect_cb, &C, read, err);
+    for (size_t r = 0; rc == VL_OK && r < C.ev->n; r++) {
+        bool fresh;
+        if (etl_idset_add(&C.views, C.ev->vecs[E_VIEW].v.str[r], &fresh) != VL_OK)
             rc = vl_error_set(err, VL_ENOMEM, "out of memory");
-        if (rc == VL_OK) rc = vl_delta_expr_parse(vl_buf_cstr(&text), &s->metadata.schema, &a, &eb, err);
-        vl_buf_free(&text);
-        const char *vc[] = {"view_id"};
-        vl_x_scan_opts bo = {.columns = vc, .n_columns = 1, .where = eb, .threads = threads};
-        if (rc == VL_OK) rc = vl_x_scan(s, &bo, before_cb, &C, NULL, err);
     }
-    *read += sst.rows_selected;
-    for (int w = 0; w < threads && rc == VL_OK; w++) {
-        vl_x_batch b = vl_x_table_batch(C.per[w]);
-        rc = vl_x_table_append(ev, &b, err);
-        vl_x_table_free(C.per[w]);
-        C.per[w] = NULL;
-    }
+    C.only_known = true;
+    if (rc == VL_OK && C.ev->n) rc = scan_date(s, d + 1, ECOLS, N_E, threads, collect_cb, &C, read, err);
+    static const char *const vc[] = {"view_id"};
+    if (rc == VL_OK && C.ev->n) rc = scan_date(s, d - 1, vc, 1, threads, ids_cb, &C, NULL, err);
     /* stable: events of the same instant stay in the order they arrived in
      * (a file's rows are read in order, and each file by one worker) */
     vl_x_sort_key keys[] = {{E_VIEW, false}, {E_TIME, false}};
+    vl_x_table *ev = C.ev;
     if (rc == VL_OK) rc = vl_x_table_sort(ev, keys, 2, -1, err);
-    for (size_t from = 0; rc == VL_OK && from < (ev ? ev->n : 0);) {
+    for (size_t from = 0; rc == VL_OK && from < ev->n;) {
         size_t to = from + 1;
         while (to < ev->n && vl_x_cell_eq(&ev->vecs[E_VIEW], from, &ev->vecs[E_VIEW], to)) to++;
         if (vl_ts_day(ev->vecs[E_TIME].v.i64[from]) == d && !etl_idset_has(&C.before, ev->vecs[E_VIEW].v.str[from]) &&
-            fold_view(ev, NULL, from, to, out, rows) != VL_OK)
+            fold_view(ev, from, to, out, rows) != VL_OK)
             rc = vl_error_set(err, VL_ENOMEM, "out of memory");
         from = to;
     }
-    for (int w = 0; w < 64; w++) vl_x_table_free(C.per[w]);
+    for (int w = 0; w < 64; w++) vl_free(C.sel[w]);
+    etl_idset_free(&C.views);
     etl_idset_free(&C.before);
     pthread_mutex_destroy(&C.mu);
-    vl_x_table_free(ev);
-    vl_arena_destroy(&a);
+    vl_x_table_free(C.ev);
     return rc;
 }
 

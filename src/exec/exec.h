@@ -161,7 +161,16 @@ typedef struct vl_x_table {
                           the table has room for a row (NULL before) */
     size_t n, cap;
     vl_arena arena;    /* names and string bytes */
+    struct vl_x_intern *interns; /* per column, or NULL: see vl_x_table_intern */
 } vl_x_table;
+
+/**
+ * @brief Makes string column col keep one copy of each distinct value
+ * (later puts of an equal string point at the first copy): for columns
+ * whose values repeat (ids of views, sessions, users; enums), it saves the
+ * bytes of every repeat. @return VL_OK, VL_EINVAL (not a string column), VL_ENOMEM.
+ */
+int vl_x_table_intern(vl_x_table *t, uint32_t col, vl_error *err) VL_MUST_CHECK;
 
 /** @brief An empty table with these columns (names copied).
  *  @return VL_OK, VL_EINVAL (a nested kind), VL_ENOMEM. */

@@ -11,6 +11,15 @@
 #include <math.h>
 #include <string.h>
 
+/* A column's set of distinct strings (open addressing on their hashes). */
+typedef struct vl_x_intern {
+    vl_sv *slot; /* .p NULL: empty */
+    uint64_t *hash;
+    size_t cap, n;
+    bool on;
+} vl_x_intern;
+
+
 bool vl_x__kind_ok(vl_dt_kind kind) {
     switch (kind) {
     case VL_DT_STRING: case VL_DT_BINARY: case VL_DT_LONG: case VL_DT_INTEGER: case VL_DT_SHORT:
@@ -109,6 +118,11 @@ void vl_x_table_free(vl_x_table *t) {
         vl_free(t->vecs[c].valid);
         vl_free(t->vecs[c].v.i64);
     }
+    for (uint32_t c = 0; c < t->n_cols && t->interns; c++) {
+        vl_free(t->interns[c].slot);
+        vl_free(t->interns[c].hash);
+    }
+    vl_free(t->interns);
     vl_free(t->names);
     vl_free(t->kinds);
     vl_free(t->vecs);
@@ -139,6 +153,51 @@ int vl_x_table_reserve(vl_x_table *t, size_t more) {
     return VL_OK;
 }
 
+int vl_x_table_intern(vl_x_table *t, uint32_t col, vl_error *err) {
+    if (col >= t->n_cols || t->vecs[col].type != VL_X_STR)
+        return vl_error_set(err, VL_EINVAL, "column %u is not a string column", col);
+    if (!t->interns && !(t->interns = vl_calloc(t->n_cols, sizeof(vl_x_intern))))
+        return vl_error_set(err, VL_ENOMEM, "out of memory");
+    t->interns[col].on = true;
+    return VL_OK;
+}
+
+/* The interned copy of s (added when new), or NULL when out of memory. */
+static const char *intern(vl_x_table *t, vl_x_intern *in, vl_sv s) {
+    if ((in->n + 1) * 2 > in->cap) {
+        size_t cap = in->cap ? in->cap * 2 : 1024;
+        vl_sv *sl = vl_calloc(cap, sizeof(vl_sv));
+        uint64_t *hs = vl_calloc(cap, sizeof(uint64_t));
+        if (!sl || !hs) {
+            vl_free(sl);
+            vl_free(hs);
+            return NULL;
+        }
+        for (size_t i = 0; i < in->cap; i++) {
+            if (!in->slot[i].p) continue;
+            size_t at = in->hash[i] & (cap - 1);
+            while (sl[at].p) at = (at + 1) & (cap - 1);
+            sl[at] = in->slot[i];
+            hs[at] = in->hash[i];
+        }
+        vl_free(in->slot);
+        vl_free(in->hash);
+        in->slot = sl;
+        in->hash = hs;
+        in->cap = cap;
+    }
+    uint64_t h = vl_hash64(s.p, s.n, 0x696e7465726eull);
+    size_t at = h & (in->cap - 1);
+    for (; in->slot[at].p; at = (at + 1) & (in->cap - 1))
+        if (in->hash[at] == h && in->slot[at].n == s.n && memcmp(in->slot[at].p, s.p, s.n) == 0) return in->slot[at].p;
+    const char *p = vl_arena_memdup(&t->arena, s.p, s.n);
+    if (!p) return NULL;
+    in->slot[at] = (vl_sv){p, s.n};
+    in->hash[at] = h;
+    in->n++;
+    return p;
+}
+
 int vl_x__table_put(vl_x_table *t, uint32_t col, size_t trow, const vl_x_vec *v, size_t row) {
     vl_x_vec *c = &t->vecs[col];
     uint8_t *valid = c->valid;
@@ -159,7 +218,11 @@ int vl_x__table_put(vl_x_table *t, uint32_t col, size_t trow, const vl_x_vec *v,
     default: {
         vl_sv s = v->v.str[row];
         const char *p = "";
-        if (s.n && !(p = vl_arena_memdup(&t->arena, s.p, s.n))) return VL_ENOMEM;
+        if (s.n && t->interns && t->interns[col].on) {
+            if (!(p = intern(t, &t->interns[col], s))) return VL_ENOMEM;
+        } else if (s.n && !(p = vl_arena_memdup(&t->arena, s.p, s.n))) {
+            return VL_ENOMEM;
+        }
         (c->v.str)[trow] = (vl_sv){p, s.n};
         return VL_OK;
     }

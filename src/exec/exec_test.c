@@ -487,7 +487,36 @@ static void t_write_checks(vl_test *t) {
     fx_close(&fx);
 }
 
+static void t_intern(vl_test *t) {
+    vl_x_table *x = make_rows(2000, 1, 9), *y = NULL;
+    vl_error err = {0};
+    REQUIRE(t, x);
+    REQUIRE(t, vl_x_table_new(NAMES, KINDS, N_C, &y, &err) == VL_OK);
+    CHECK(t, vl_x_table_intern(y, C_S, &err) == VL_OK);
+    CHECK(t, vl_x_table_intern(y, C_ID, &err) == VL_EINVAL);
+    vl_x_batch b = vl_x_table_batch(x);
+    CHECK(t, vl_x_table_append(y, &b, &err) == VL_OK);
+    CHECK(t, vl_x_table_append(y, &b, &err) == VL_OK);
+    char *want = lines_of(x, NULL), *have = NULL;
+    /* the same rows twice; equal strings share one copy */
+    bool shared = true;
+    for (size_t r = 0; r < x->n; r++) {
+        const vl_x_vec *s = &y->vecs[C_S];
+        if (s->valid[r] && s->v.str[r].n && s->v.str[r].p != s->v.str[r + x->n].p) shared = false;
+    }
+    CHECK(t, shared);
+    y->n = x->n; /* the first copy only */
+    have = lines_of(y, NULL);
+    CHECK(t, strcmp(want, have) == 0);
+    y->n = 2 * x->n;
+    free(want);
+    free(have);
+    vl_x_table_free(x);
+    vl_x_table_free(y);
+}
+
 static const vl_test_case cases[] = {
+    {"interned string columns keep one copy of each value", t_intern},
     {"scan: written rows come back on 1 and 2 workers, in any batch size", t_scan_roundtrip},
     {"filters select what the row evaluator selects; partitions prune files", t_filters},
     {"hash aggregation by string and date keys equals brute force; sort", t_aggregate},
