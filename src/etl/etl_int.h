@@ -58,6 +58,10 @@ void etl_idset_free(etl_idset *s);
 /* The jobs. */
 int etl_silver_events(vl_store *s, const vl_etl_opts *o, vl_etl_job *job, vl_error *err) VL_MUST_CHECK;
 int etl_silver_views(vl_store *s, const vl_etl_opts *o, vl_etl_job *job, vl_error *err) VL_MUST_CHECK;
+int etl_gold_qoe(vl_store *s, const vl_etl_opts *o, vl_etl_job *job, vl_error *err) VL_MUST_CHECK;
+int etl_gold_content(vl_store *s, const vl_etl_opts *o, vl_etl_job *job, vl_error *err) VL_MUST_CHECK;
+int etl_gold_ads(vl_store *s, const vl_etl_opts *o, vl_etl_job *job, vl_error *err) VL_MUST_CHECK;
+int etl_gold_kpi(vl_store *s, const vl_etl_opts *o, vl_etl_job *job, vl_error *err) VL_MUST_CHECK;
 
 extern const vl_delta_commit_opts etl_commit_opts;
 

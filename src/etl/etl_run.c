@@ -231,6 +231,10 @@ int vl_etl_run(vl_store *s, const vl_etl_opts *o, vl_etl_stats *st, vl_error *er
     static int (*const jobs[])(vl_store *, const vl_etl_opts *, vl_etl_job *, vl_error *) = {
         etl_silver_events,
         etl_silver_views,
+        etl_gold_qoe,
+        etl_gold_content,
+        etl_gold_ads,
+        etl_gold_kpi,
     };
     for (size_t j = 0; j < sizeof(jobs) / sizeof(jobs[0]); j++) {
         vl_etl_job *job = &st->jobs[st->n_jobs++];

@@ -73,6 +73,9 @@ static inline size_t vl_x_batch_rows(const vl_x_batch *b) { return b->sel ? b->n
 /** @brief The i-th selected row's index. */
 static inline size_t vl_x_batch_row(const vl_x_batch *b, size_t i) { return b->sel ? b->sel[i] : i; }
 
+/** @brief The vector type of a primitive Delta kind (strings and binary:
+ *  VL_X_STR; float, double: VL_X_F64; the rest VL_X_I64). */
+vl_x_type vl_x_type_of_kind(vl_dt_kind kind);
 /** @brief The vector type of a Delta primitive type.
  *  @return VL_OK or VL_ENOTSUP (decimal, nested) naming `name`. */
 int vl_x_type_of(const vl_dt_type *t, const char *name, vl_x_type *out, vl_error *err) VL_MUST_CHECK;
@@ -106,6 +109,69 @@ void vl_x_filter_free(vl_x_filter *f); /* accepts NULL */
  */
 int vl_x_filter_apply(const vl_x_filter *f, const vl_x_batch *b, uint32_t *sel, size_t *n_out,
                       vl_error *err) VL_MUST_CHECK;
+
+/* =========================================================== expressions */
+
+/*
+ * Scalar expressions over a batch's columns, evaluated a whole vector at a
+ * time (one loop per node), for derived columns before an aggregation and
+ * ratios after it. SQL semantics for nulls: arithmetic and comparisons
+ * with a null are null; a division by zero is null; AND/OR are
+ * three-valued; IF takes the else branch on a null condition. Types:
+ * + - * of two int64 are int64 (null on overflow), anything with a double
+ * is double, / is always double; comparisons and logic give int64 0/1;
+ * strings compare as unsigned bytes with = != < <= > >=.
+ */
+typedef enum vl_x_eop {
+    VL_X_E_COL = 0,
+    VL_X_E_I64,      /* literal i */
+    VL_X_E_F64,      /* literal d */
+    VL_X_E_STR,      /* literal s */
+    VL_X_E_NULL,     /* a null of type `type` */
+    VL_X_E_ADD, VL_X_E_SUB, VL_X_E_MUL, VL_X_E_DIV,
+    VL_X_E_EQ, VL_X_E_NE, VL_X_E_LT, VL_X_E_LE, VL_X_E_GT, VL_X_E_GE,
+    VL_X_E_AND, VL_X_E_OR, VL_X_E_NOT,
+    VL_X_E_IS_NULL,  /* never null */
+    VL_X_E_IF,       /* a ? b : c */
+    VL_X_E_COALESCE, /* a, else b */
+    VL_X_E_LEAST, VL_X_E_GREATEST,
+    VL_X_E_DAY,      /* a timestamp's UTC day (days since 1970) */
+} vl_x_eop;
+
+typedef struct vl_x_expr vl_x_expr;
+struct vl_x_expr {
+    vl_x_eop op;
+    uint32_t col;   /* COL */
+    vl_x_type type; /* NULL */
+    int64_t i;
+    double d;
+    vl_sv s;
+    const vl_x_expr *a, *b, *c;
+};
+
+/* Builders; the nodes live in arena ar (NULL when out of memory, which the
+ * next builder passes on, so a whole tree can be checked once). */
+const vl_x_expr *vl_x_e_col(vl_arena *ar, uint32_t col);
+const vl_x_expr *vl_x_e_i64(vl_arena *ar, int64_t v);
+const vl_x_expr *vl_x_e_f64(vl_arena *ar, double v);
+const vl_x_expr *vl_x_e_str(vl_arena *ar, const char *s);
+const vl_x_expr *vl_x_e_op(vl_arena *ar, vl_x_eop op, const vl_x_expr *a, const vl_x_expr *b);
+const vl_x_expr *vl_x_e_if(vl_arena *ar, const vl_x_expr *c, const vl_x_expr *then, const vl_x_expr *otherwise);
+
+/**
+ * @brief The type of e over columns of these types.
+ * @return VL_OK; VL_EINVAL (a column out of range, arithmetic on strings,
+ *         a string compared with a number, mismatched IF branches, a NULL
+ *         node from a failed builder).
+ */
+int vl_x_expr_type(const vl_x_expr *e, const vl_x_type *col_types, uint32_t n_cols, vl_x_type *out,
+                   vl_error *err) VL_MUST_CHECK;
+/**
+ * @brief Evaluates e for every row of b (the selection is ignored: out has
+ * b->n values). Memory of the result in ar. Check the type first.
+ * @return VL_OK or VL_ENOMEM.
+ */
+int vl_x_expr_eval(const vl_x_expr *e, const vl_x_batch *b, vl_arena *ar, vl_x_vec *out, vl_error *err) VL_MUST_CHECK;
 
 /* ================================================================== scan */
 
@@ -262,12 +328,15 @@ typedef enum vl_x_agg_fn {
     VL_X_AGG_AVG,           /* double: sum / count of non-null values; null when none */
     VL_X_AGG_COUNT_DISTINCT, /* exact: distinct non-null values */
     VL_X_AGG_APPROX_DISTINCT, /* HyperLogLog, 2^14 registers: about 0.8% standard error */
+    VL_X_AGG_QUANTILE,       /* double: the value at rank floor(q * (n - 1)) of the sorted non-null
+                                values, within 1% (a DDSketch-style sketch; values <= 0 count as 0) */
 } vl_x_agg_fn;
 
 typedef struct vl_x_agg_spec {
     vl_x_agg_fn fn;
     uint32_t col;     /* input column (not for COUNT) */
     const char *name; /* output column name */
+    double q;         /* QUANTILE: 0 .. 1 */
 } vl_x_agg_spec;
 
 typedef struct vl_x_agg vl_x_agg;

@@ -38,6 +38,7 @@ typedef struct astate {
     vl_x_table *mm; /* MIN / MAX */
     dset ds;      /* COUNT_DISTINCT */
     vl_hll *hll;  /* APPROX_DISTINCT */
+    vl_qsketch *qs; /* QUANTILE */
 } astate;
 
 typedef struct part {
@@ -114,6 +115,9 @@ static void part_free(const vl_x_agg *g, part *p) {
             if (s->hll)
                 for (size_t k = 0; k < p->groups; k++) vl_hll_free(&s->hll[k]);
             vl_free(s->hll);
+            if (s->qs)
+                for (size_t k = 0; k < p->groups; k++) vl_qsketch_free(&s->qs[k]);
+            vl_free(s->qs);
         }
     vl_free(p->st);
 }
@@ -155,13 +159,16 @@ int vl_x_agg_new(const vl_dt_kind *in_kinds, uint32_t n_in, const uint32_t *keys
     for (uint32_t a = 0; a < n_aggs; a++) {
         const vl_x_agg_spec *sp = &aggs[a];
         if (!sp->name) return vl_error_set(err, VL_EINVAL, "aggregate %u has no name", a);
-        if ((unsigned)sp->fn > VL_X_AGG_APPROX_DISTINCT)
+        if ((unsigned)sp->fn > VL_X_AGG_QUANTILE)
             return vl_error_set(err, VL_EINVAL, "aggregate %s: unknown function %d", sp->name, (int)sp->fn);
         if (sp->fn == VL_X_AGG_COUNT) continue;
         if (sp->col >= n_in) return vl_error_set(err, VL_EINVAL, "aggregate %s: no input column %u", sp->name, sp->col);
-        if ((sp->fn == VL_X_AGG_SUM || sp->fn == VL_X_AGG_AVG) && vl_x__type_of_kind(in_kinds[sp->col]) == VL_X_STR)
+        if ((sp->fn == VL_X_AGG_SUM || sp->fn == VL_X_AGG_AVG || sp->fn == VL_X_AGG_QUANTILE) &&
+            vl_x__type_of_kind(in_kinds[sp->col]) == VL_X_STR)
             return vl_error_set(err, VL_EINVAL, "aggregate %s: %s of a string column", sp->name,
-                                sp->fn == VL_X_AGG_SUM ? "SUM" : "AVG");
+                                sp->fn == VL_X_AGG_SUM ? "SUM" : sp->fn == VL_X_AGG_AVG ? "AVG" : "QUANTILE");
+        if (sp->fn == VL_X_AGG_QUANTILE && !(sp->q >= 0 && sp->q <= 1))
+            return vl_error_set(err, VL_EINVAL, "aggregate %s: quantile %g is not in 0 .. 1", sp->name, sp->q);
     }
     vl_x_agg *g = vl_calloc(1, sizeof(*g));
     if (!g) return vl_error_set(err, VL_ENOMEM, "out of memory");
@@ -214,6 +221,12 @@ static int grow_groups(vl_x_agg *g, part *p, size_t need) {
             vl_hll *h = vl_realloc(s->hll, cap * sizeof(vl_hll));
             if (!h) return VL_ENOMEM;
             s->hll = h;
+            break;
+        }
+        case VL_X_AGG_QUANTILE: {
+            vl_qsketch *q = vl_realloc(s->qs, cap * sizeof(vl_qsketch));
+            if (!q) return VL_ENOMEM;
+            s->qs = q;
             break;
         }
         case VL_X_AGG_COUNT_DISTINCT:
@@ -275,6 +288,11 @@ static int new_group(vl_x_agg *g, part *p, const vl_x_vec *cols, const uint32_t 
         case VL_X_AGG_APPROX_DISTINCT: {
             vl_error e;
             VL_RETURN_IF_ERR(vl_hll_init(&s->hll[gi], HLL_P, &e));
+            break;
+        }
+        case VL_X_AGG_QUANTILE: {
+            vl_error e;
+            VL_RETURN_IF_ERR(vl_qsketch_init(&s->qs[gi], 0, &e));
             break;
         }
         case VL_X_AGG_COUNT:
@@ -428,6 +446,15 @@ static int update(vl_x_agg *g, part *p, uint32_t a, const vl_x_batch *b, size_t 
             if (rc) return vl_error_set(err, rc, rc == VL_ERANGE ? "too many distinct values" : "out of memory");
         }
         return VL_OK;
+    case VL_X_AGG_QUANTILE:
+        for (size_t i = 0; i < rows; i++) {
+            size_t r = vl_x_batch_row(b, i);
+            if (!NONNULL(r)) continue;
+            double x = v->type == VL_X_I64 ? (double)v->v.i64[r] : v->v.f64[r];
+            if (!isfinite(x)) continue; /* NaN and infinities have no rank in the sketch */
+            VL_RETURN_IF_ERR(vl_qsketch_add(&s->qs[rg[i]], x, err));
+        }
+        return VL_OK;
     default: /* APPROX_DISTINCT */
         for (size_t i = 0; i < rows; i++) {
             size_t r = vl_x_batch_row(b, i);
@@ -510,6 +537,9 @@ static int merge(vl_x_agg *g, part *p, part *q, vl_error *err) {
             case VL_X_AGG_APPROX_DISTINCT:
                 rc = vl_hll_merge(&s->hll[to], &t->hll[gi], err);
                 break;
+            case VL_X_AGG_QUANTILE:
+                rc = vl_qsketch_merge(&s->qs[to], &t->qs[gi], err);
+                break;
             default:
                 break;
             }
@@ -553,7 +583,7 @@ int vl_x_agg_finish(vl_x_agg *g, vl_x_table **out, vl_error *err) {
         const vl_x_agg_spec *sp = &g->aggs[a];
         names[g->n_keys + a] = sp->name;
         vl_dt_kind k = VL_DT_LONG;
-        if (sp->fn == VL_X_AGG_AVG) k = VL_DT_DOUBLE;
+        if (sp->fn == VL_X_AGG_AVG || sp->fn == VL_X_AGG_QUANTILE) k = VL_DT_DOUBLE;
         else if (sp->fn == VL_X_AGG_SUM) k = in_type(g, sp->col) == VL_X_I64 ? VL_DT_LONG : VL_DT_DOUBLE;
         else if (sp->fn == VL_X_AGG_MIN || sp->fn == VL_X_AGG_MAX) k = g->in_kinds[sp->col];
         kinds[g->n_keys + a] = k;
@@ -598,6 +628,9 @@ int vl_x_agg_finish(vl_x_agg *g, vl_x_table **out, vl_error *err) {
                 break;
             case VL_X_AGG_AVG:
                 if (s->n[gi]) vl_x_table_set_f64(t, c, gi, s->d[gi] / (double)s->n[gi]);
+                break;
+            case VL_X_AGG_QUANTILE:
+                if (vl_qsketch_count(&s->qs[gi])) vl_x_table_set_f64(t, c, gi, vl_qsketch_quantile(&s->qs[gi], sp->q));
                 break;
             default:
                 if (vl_x__table_put(t, c, gi, &s->mm->vecs[0], gi) != VL_OK)

@@ -37,6 +37,8 @@ vl_x_type vl_x__type_of_kind(vl_dt_kind kind) {
     return VL_X_I64;
 }
 
+vl_x_type vl_x_type_of_kind(vl_dt_kind kind) { return vl_x__type_of_kind(kind); }
+
 int vl_x_type_of(const vl_dt_type *t, const char *name, vl_x_type *out, vl_error *err) {
     if (!vl_x__kind_ok(t->kind)) {
         vl_buf tn;

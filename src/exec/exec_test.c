@@ -351,18 +351,18 @@ static void t_aggregate(vl_test *t) {
     const uint32_t keys[] = {C_S, C_DT};
     const char *const key_names[] = {"s", "dt"};
     const vl_x_agg_spec aggs[] = {
-        {VL_X_AGG_COUNT, 0, "n"},
-        {VL_X_AGG_COUNT_COL, C_I, "n_i"},
-        {VL_X_AGG_SUM, C_ID, "sum_id"},
-        {VL_X_AGG_SUM, C_I, "sum_i"},
-        {VL_X_AGG_SUM, C_D, "sum_d"},
-        {VL_X_AGG_MIN, C_TS, "min_ts"},
-        {VL_X_AGG_MAX, C_TS, "max_ts"},
-        {VL_X_AGG_MIN, C_D, "min_d"},
-        {VL_X_AGG_MAX, C_I, "max_i"},
-        {VL_X_AGG_AVG, C_I, "avg_i"},
-        {VL_X_AGG_COUNT_DISTINCT, C_I, "nd_i"},
-        {VL_X_AGG_APPROX_DISTINCT, C_ID, "ad_id"},
+        {VL_X_AGG_COUNT, 0, "n", 0},
+        {VL_X_AGG_COUNT_COL, C_I, "n_i", 0},
+        {VL_X_AGG_SUM, C_ID, "sum_id", 0},
+        {VL_X_AGG_SUM, C_I, "sum_i", 0},
+        {VL_X_AGG_SUM, C_D, "sum_d", 0},
+        {VL_X_AGG_MIN, C_TS, "min_ts", 0},
+        {VL_X_AGG_MAX, C_TS, "max_ts", 0},
+        {VL_X_AGG_MIN, C_D, "min_d", 0},
+        {VL_X_AGG_MAX, C_I, "max_i", 0},
+        {VL_X_AGG_AVG, C_I, "avg_i", 0},
+        {VL_X_AGG_COUNT_DISTINCT, C_I, "nd_i", 0},
+        {VL_X_AGG_APPROX_DISTINCT, C_ID, "ad_id", 0},
     };
     const uint32_t n_aggs = sizeof(aggs) / sizeof(aggs[0]);
     agg_run ar = {0};
@@ -437,7 +437,7 @@ static void t_aggregate(vl_test *t) {
     }
     /* no keys: one row, also over nothing */
     vl_x_agg *g0 = NULL;
-    const vl_x_agg_spec one[] = {{VL_X_AGG_COUNT, 0, "n"}, {VL_X_AGG_SUM, C_I, "s"}, {VL_X_AGG_MAX, C_S, "m"}};
+    const vl_x_agg_spec one[] = {{VL_X_AGG_COUNT, 0, "n", 0}, {VL_X_AGG_SUM, C_I, "s", 0}, {VL_X_AGG_MAX, C_S, "m", 0}};
     vl_x_table *r0 = NULL;
     if (vl_x_agg_new(KINDS, N_C, NULL, NULL, 0, one, 3, 1, &g0, &err) == VL_OK &&
         vl_x_agg_finish(g0, &r0, &err) == VL_OK) {
@@ -450,7 +450,7 @@ static void t_aggregate(vl_test *t) {
     vl_x_table_free(r0);
     vl_x_agg_free(g0);
     /* bad specs are refused, naming them */
-    const vl_x_agg_spec bad[] = {{VL_X_AGG_SUM, C_S, "sum_s"}};
+    const vl_x_agg_spec bad[] = {{VL_X_AGG_SUM, C_S, "sum_s", 0}};
     CHECK(t, vl_x_agg_new(KINDS, N_C, NULL, NULL, 0, bad, 1, 1, &g0, &err) == VL_EINVAL && strstr(err.msg, "sum_s"));
     vl_x_table_free(res);
     vl_x_agg_free(ar.g);

@@ -40,10 +40,35 @@ check_eq "silver/events rows are bronze rows" \
   "$("$V" table scan "$L/silver/events" --columns event_id,event_type,event_time,view_id,position_ms | sort | md5sum)" \
   "$("$V" table scan "$L/bronze/events" --columns event_id,event_type,event_time,view_id,position_ms | sort -u | md5sum)"
 
+# gold against the truth: sums over the days equal the truth's views and events
+sum() { "$V" table scan "$L/gold/$1" --columns "$2" | jq -s "map(.$2) | add"; }
+tv() { jq "[.views[] | $1] | length" "$WORK/truth.json"; }
+check_eq "qoe_daily: attempts add up to the truth's views" "$(sum qoe_daily attempts)" "$(tv 'select(true)')"
+check_eq "qoe_daily: plays to its started views" "$(sum qoe_daily plays)" "$(tv 'select(.started)')"
+for o in vsf ebvs vpf; do
+  check_eq "qoe_daily: $o to its $o views" "$(sum qoe_daily $o)" "$(tv "select(.outcome == \"$o\")")"
+done
+check_eq "qoe_daily: watch_ms to its watch time" "$(sum qoe_daily watch_ms)" "$(jq '[.views[].watch_ms] | add' "$WORK/truth.json")"
+check_eq "qoe_daily: stall_ms to its stall time" "$(sum qoe_daily stall_ms)" "$(jq '[.views[].stall_ms] | add' "$WORK/truth.json")"
+check_eq "content_daily: views add up to the truth's" "$(sum content_daily views)" "$(tv 'select(true)')"
+check_eq "content_daily: completions to its completed started views" "$(sum content_daily completions)" \
+  "$(tv 'select(.completed and .started)')"
+for col in impressions clicks completes skips; do
+  check_eq "ad_daily: $col add up to the truth's views' ad $col" "$(sum ad_daily $col)" \
+    "$(jq "[.views[].ads.$col] | add" "$WORK/truth.json")"
+done
+check "ad_daily: revenue adds up to the truth's (to the micro-dollar)" sh -c \
+  "[ \$(echo \"$(sum ad_daily revenue_usd) $(jq '[.views[].ads.revenue_usd | tonumber] | add' "$WORK/truth.json")\" | awk '{ d = \$1 - \$2; print (d < 0 ? -d : d) < 0.000001 }') = 1 ]"
+check_eq "kpi_daily: DAU is the truth's users per day" \
+  "$("$V" table scan "$L/gold/kpi_daily" --columns date,dau | jq -c '[.date, .dau]' | sort)" \
+  "$(jq -c '.by_day | to_entries[] | [.key, .value.users]' "$WORK/truth.json" | sort)"
+check_eq "kpi_daily: new users add up to the distinct users of silver/events" "$(sum kpi_daily new_users)" \
+  "$("$V" table scan "$L/silver/events" --columns user_id | sort -u | wc -l)"
+
 # re-running does nothing
 vs=$("$V" table describe "$L/silver/views" --json | jq .version)
 check_eq "a second run exits 0" "$(run_status "$V" etl run --lake "$L")" 0
-check "it says both tables are up to date" sh -c "grep -q 'silver/events: up to date' '$WORK/err' && grep -q 'silver/views: up to date' '$WORK/err'"
+check_eq "it says every table is up to date" "$(grep -c ': up to date' "$WORK/err")" 6
 check_eq "and commits nothing" "$("$V" table describe "$L/silver/views" --json | jq .version)" "$vs"
 check "the commits record the input versions covered" sh -c \
   "'$V' table describe '$L/silver/views' --json | jq -e '.txns[\"vidlake-etl:silver/events\"] >= 0' > /dev/null"
