@@ -13,6 +13,7 @@
  * one, so no handler runs inside library code.
  */
 #include "cli.h"
+#include "etl/etl.h"
 #include "server/server.h"
 
 #include <errno.h>
@@ -23,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #define CMD "serve"
@@ -96,13 +98,15 @@ static const char usage_text[] =
     "  --rt-retention DUR        real-time counters kept per second (default 1h; 60s..24h)\n"
     "  --rt-lateness DUR         events older than now - DUR are late: counted, left to\n"
     "                            the batch layer (default 30s; at most 10m)\n"
+    "  --etl-interval DUR        run the batch jobs (vidlake etl run) this often\n"
+    "                            (default 60s; 0: never)\n"
     "\n"
     "SIGTERM / SIGINT: stop accepting, commit what was accepted, exit 0.\n";
 
 enum {
     O_LAKE, O_LISTEN, O_WAL, O_INTERVAL, O_OPTIMIZE, O_KAFKA, O_GROUP, O_X,
     O_TARGET, O_MAX_BODY, O_MAX_EVENT, O_BACKLOG, O_CONNS, O_PORT_FILE, O_BATCH, O_RT_RET, O_RT_LATE,
-    O_RT_KAFKA, O_RT_GROUP
+    O_RT_KAFKA, O_RT_GROUP, O_ETL
 };
 static const vl_opt opts[] = {
     [O_LAKE] = {"lake", true},
@@ -124,10 +128,49 @@ static const vl_opt opts[] = {
     [O_RT_LATE] = {"rt-lateness", true},
     [O_RT_KAFKA] = {"rt-kafka", true},
     [O_RT_GROUP] = {"rt-group", true},
+    [O_ETL] = {"etl-interval", true},
     {NULL, false},
 };
 
 /* "ADDR:PORT", "[v6]:PORT" or ":PORT" */
+/* The batch jobs on a schedule: every interval (the first one after an
+ * interval too), one `vidlake etl run`; a failed run is logged and the
+ * next one tries again (a run commits whole jobs or nothing). */
+typedef struct etl_sched {
+    vl_store *lake;
+    int64_t interval_us;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    bool stop;
+    atomic_bool stop_flag; /* read by the jobs between them */
+} etl_sched;
+
+static void etl_log(void *ctx, const char *line) {
+    (void)ctx;
+    if (!strstr(line, ": up to date")) fprintf(stderr, "vidlake serve: etl: %s\n", line);
+}
+
+static void *etl_main(void *arg) {
+    etl_sched *e = arg;
+    for (;;) {
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        int64_t ns = (int64_t)until.tv_nsec + (e->interval_us % 1000000) * 1000;
+        until.tv_sec += (time_t)(e->interval_us / 1000000 + ns / 1000000000);
+        until.tv_nsec = (long)(ns % 1000000000);
+        pthread_mutex_lock(&e->mu);
+        while (!e->stop && pthread_cond_timedwait(&e->cv, &e->mu, &until) == 0) {}
+        bool stop = e->stop;
+        pthread_mutex_unlock(&e->mu);
+        if (stop) break;
+        vl_etl_opts o = {.log = etl_log, .stop = &e->stop_flag};
+        vl_error err = {0};
+        if (vl_etl_run(e->lake, &o, NULL, &err) != VL_OK && !atomic_load(&e->stop_flag))
+            fprintf(stderr, "vidlake serve: etl: %s (the next run tries again)\n", err.msg);
+    }
+    return NULL;
+}
+
 static int parse_listen(const char *s, char *addr, size_t cap, int *port) {
     const char *colon = strrchr(s, ':');
     if (!colon) return -1;
@@ -156,7 +199,7 @@ int vl_serve_run(int argc, char **argv, const vl_serve_hooks *hooks) {
     vl_cli_props props = {0};
     vl_collector_opts co = {.optimize_interval_us = 300000000};
     vl_rt_opts ro = {0};
-    int64_t conns = 0;
+    int64_t conns = 0, etl_interval = 60000000;
     vl_optparse op;
     vl_optparse_init(&op, CMD, argc, argv);
     const char *val;
@@ -193,6 +236,11 @@ int vl_serve_run(int argc, char **argv, const vl_serve_hooks *hooks) {
         case O_OPTIMIZE:
             rc = vl_parse_duration_us(val, &v, &err);
             co.optimize_interval_us = v;
+            break;
+        case O_ETL:
+            rc = vl_parse_duration_us(val, &v, &err);
+            if (rc == VL_OK && v != 0 && v < 1000000) rc = vl_error_set(&err, VL_EINVAL, "'%s' is below 1s", val);
+            etl_interval = v;
             break;
         case O_RT_RET:
         case O_RT_LATE:
@@ -300,7 +348,12 @@ int vl_serve_run(int argc, char **argv, const vl_serve_hooks *hooks) {
     vl_kafka_metrics *km = NULL; /* the Kafka member's figures for /metrics */
     kafka_job *kj = NULL;
     pthread_t kth;
-    bool kafka_started = false, hooked = false, rt_kafka_started = false;
+    bool kafka_started = false, hooked = false, rt_kafka_started = false, etl_started = false;
+    pthread_t etlth;
+    etl_sched es = {.interval_us = etl_interval};
+    pthread_mutex_init(&es.mu, NULL);
+    pthread_cond_init(&es.cv, NULL);
+    atomic_init(&es.stop_flag, false);
     rt_kafka_job *rtk = NULL;
     pthread_t rtth;
     int rc = 0;
@@ -382,6 +435,15 @@ int vl_serve_run(int argc, char **argv, const vl_serve_hooks *hooks) {
         rt_kafka_started = true;
         fprintf(stderr, "vidlake serve: real-time engine also reads %s as group %s\n", rt_kafka, rt_group);
     }
+    if (etl_interval > 0) {
+        es.lake = store;
+        if (pthread_create(&etlth, NULL, etl_main, &es) != 0) {
+            vl_cli_err(CMD, "cannot start the ETL thread");
+            rc = 2;
+            goto done;
+        }
+        etl_started = true;
+    }
     if (hooks && hooks->ready) {
         char url[200];
         snprintf(url, sizeof(url), "http://%s%s%s:%d", strchr(addr, ':') ? "[" : "", addr, strchr(addr, ':') ? "]" : "",
@@ -411,6 +473,16 @@ int vl_serve_run(int argc, char **argv, const vl_serve_hooks *hooks) {
             sig == SIGINT ? "interrupted" : sig == SIGTERM ? "terminated" : "a helper process died");
 done:
     if (hooked && hooks->stopping) hooks->stopping(hooks->ctx);
+    if (etl_started) { /* a run in progress finishes its current job */
+        pthread_mutex_lock(&es.mu);
+        es.stop = true;
+        atomic_store(&es.stop_flag, true);
+        pthread_cond_signal(&es.cv);
+        pthread_mutex_unlock(&es.mu);
+        pthread_join(etlth, NULL);
+    }
+    pthread_mutex_destroy(&es.mu);
+    pthread_cond_destroy(&es.cv);
     if (kafka_started) {
         atomic_store(&kj->stop, true);
         pthread_join(kth, NULL);

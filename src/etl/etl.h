@@ -27,12 +27,16 @@
 #include "exec/exec.h"
 #include "store/store.h"
 
+#include <stdatomic.h>
+
 typedef struct vl_etl_opts {
     bool full;   /* rebuild everything from the inputs */
     int threads; /* 0: the machine's cores (at most 8) */
     /* called after each job with a one-line summary (may be NULL) */
     void (*log)(void *ctx, const char *line);
     void *log_ctx;
+    /* when set (e.g. on shutdown), the run stops before its next job */
+    const atomic_bool *stop;
 } vl_etl_opts;
 
 /* What one job did. */

@@ -88,6 +88,7 @@ int etl_silver_events(vl_store *s, const vl_etl_opts *o, vl_etl_job *job, vl_err
     int rc = etl_snapshot(s, "silver/events", &out_t, &out, err);
     if (rc == VL_OK) rc = etl_input_open(s, "bronze/events", out, o->full, "event_date", &in, err);
     if (rc || !in.now || in.done == in.now->version) goto done;
+    if (!in.n_files && out && !o->full) goto done; /* commits without new data: nothing to record yet */
     const vl_delta_metadata *bm = &in.now->metadata;
     const vl_dt_type *bst = &bm->schema;
     rc = vl_delta_txn_begin(out_t, &x, err);

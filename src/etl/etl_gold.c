@@ -101,7 +101,7 @@ static int gquery_run(const gquery *q, vl_x_table **out, int64_t *rows_read, vl_
     }
     /* "<date_col> IN (...)" [AND (where)] */
     const vl_delta_expr *e = NULL;
-    if (rc == VL_OK) {
+    if (rc == VL_OK && q->n_dates) {
         vl_buf text;
         vl_buf_init(&text);
         if (vl_buf_printf(&text, "%s IN (", q->date_col) != VL_OK) rc = VL_ENOMEM;
@@ -245,6 +245,11 @@ static int open_inputs(vl_store *s, const char *out_path, const char *const *in_
         if (rc == VL_OK && ins[i].now && ins[i].done != ins[i].now->version) *todo = true;
         if (rc == VL_OK && !ins[i].now) *todo = false, i = n; /* an input missing: nothing to do yet */
     }
+    /* inputs that moved on without new data (an empty commit, a compaction):
+     * nothing to record until they bring some */
+    size_t dates = 0;
+    for (size_t i = 0; i < n && rc == VL_OK; i++) dates += ins[i].n_dates;
+    if (*todo && !dates && out && !full) *todo = false;
     vl_delta_snapshot_free(out);
     vl_delta_table_close(ot);
     return rc;

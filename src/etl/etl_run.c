@@ -237,6 +237,7 @@ int vl_etl_run(vl_store *s, const vl_etl_opts *o, vl_etl_stats *st, vl_error *er
         etl_gold_kpi,
     };
     for (size_t j = 0; j < sizeof(jobs) / sizeof(jobs[0]); j++) {
+        if (o->stop && atomic_load(o->stop)) break;
         vl_etl_job *job = &st->jobs[st->n_jobs++];
         memset(job, 0, sizeof(*job));
         job->version = -1;

@@ -362,6 +362,7 @@ int etl_silver_views(vl_store *s, const vl_etl_opts *o, vl_etl_job *job, vl_erro
     int rc = etl_snapshot(s, "silver/views", &out_t, &out, err);
     if (rc == VL_OK) rc = etl_input_open(s, "silver/events", out, o->full, "event_date", &in, err);
     if (rc || !in.now || in.done == in.now->version) goto done;
+    if (!in.n_dates && out && !o->full) goto done; /* no new events: nothing to record yet */
     /* the view dates to compute: each new event date and the day before */
     dates = vl_calloc(in.n_dates * 2 + 1, sizeof(int64_t));
     if (!dates) {

@@ -115,6 +115,22 @@ check "it names it" grep -q "go" "$WORK/err"
 mkdir -p "$WORK/empty"
 check_eq "a lake without bronze: nothing to do, exit 0" "$(run_status "$V" etl run --lake "$WORK/empty")" 0
 
+# serve runs the jobs on its own every --etl-interval
+L3="$WORK/lake3"
+start_serve "$L3" --etl-interval 1s
+"$V" generate --events 5000 --seed 41 --to "$URL" > /dev/null 2>&1
+for _ in $(seq 1 100); do
+  "$V" table scan "$L3/gold/kpi_daily" 2>/dev/null | grep -q dau && break
+  sleep 0.2
+done
+check_eq "serve --etl-interval 1s builds the gold tables from what it collected" \
+  "$("$V" table scan "$L3/gold/qoe_daily" --columns attempts 2>/dev/null | jq -s 'map(.attempts) | add')" \
+  "$("$V" table scan "$L3/silver/views" --columns view_id 2>/dev/null | wc -l)"
+kill -TERM "$SERVE_PID"; wait "$SERVE_PID"; src=$?
+check_eq "and stops on SIGTERM with exit 0" "$src" 0
+check "its log has a line per job that ran" grep -q "vidlake serve: etl: gold/kpi_daily: version" "$WORK/serve.log"
+check_eq "--etl-interval below 1s is a usage error" "$(run_status "$V" serve --lake "$L3" --etl-interval 10ms)" 2
+
 need_duckdb_peer "$T: DuckDB"
 files=$("$V" table files "$L/bronze/events" | jq -r '.path' | sed "s|^|$L/bronze/events/|" | jq -R . | jq -s -c .)
 node "$PEER" sql "SELECT CAST(event_date AS VARCHAR) AS d, count(DISTINCT event_id) AS n FROM read_parquet($files, hive_partitioning = true) GROUP BY 1 ORDER BY 1" \
