@@ -515,7 +515,172 @@ static void t_intern(vl_test *t) {
     vl_x_table_free(y);
 }
 
+/* Expressions against a row-at-a-time reference over the random rows. */
+static void t_expressions(vl_test *t) {
+    vl_x_table *x = make_rows(3000, -1500, 77);
+    REQUIRE(t, x);
+    vl_arena ar;
+    vl_arena_init(&ar, 0);
+    vl_error err = {0};
+    vl_x_type types[N_C];
+    for (int c = 0; c < N_C; c++) types[c] = x->vecs[c].type;
+    vl_x_batch b = vl_x_table_batch(x);
+    const vl_x_expr *id = vl_x_e_col(&ar, C_ID), *i = vl_x_e_col(&ar, C_I), *d = vl_x_e_col(&ar, C_D);
+    const vl_x_expr *sc = vl_x_e_col(&ar, C_S);
+    const vl_x_expr *e_add = vl_x_e_op(&ar, VL_X_E_ADD, id, i);
+    const vl_x_expr *e_div = vl_x_e_op(&ar, VL_X_E_DIV, id, i);
+    const vl_x_expr *e_mix = vl_x_e_op(&ar, VL_X_E_MUL, d, i);
+    const vl_x_expr *e_cmp = vl_x_e_op(&ar, VL_X_E_GE, sc, vl_x_e_str(&ar, "b"));
+    const vl_x_expr *e_and = vl_x_e_op(&ar, VL_X_E_AND, vl_x_e_op(&ar, VL_X_E_GT, i, vl_x_e_i64(&ar, 0)),
+                                       vl_x_e_op(&ar, VL_X_E_LT, d, vl_x_e_f64(&ar, 0.0)));
+    const vl_x_expr *e_if = vl_x_e_if(&ar, vl_x_e_op(&ar, VL_X_E_IS_NULL, i, NULL), vl_x_e_f64(&ar, -1.5), i);
+    const vl_x_expr *e_day = vl_x_e_op(&ar, VL_X_E_DAY, vl_x_e_col(&ar, C_TS), NULL);
+    const vl_x_expr *e_big = vl_x_e_op(&ar, VL_X_E_MUL, id, vl_x_e_i64(&ar, INT64_MAX / 2));
+    vl_x_vec v;
+    vl_x_type ty;
+    /* int + int, with nulls */
+    CHECK(t, vl_x_expr_type(e_add, types, N_C, &ty, &err) == VL_OK && ty == VL_X_I64);
+    CHECK(t, vl_x_expr_eval(e_add, &b, &ar, &v, &err) == VL_OK);
+    bool ok = true;
+    for (size_t r = 0; r < x->n; r++) {
+        bool nn = x->vecs[C_I].valid[r];
+        if (v.valid[r] != nn || (nn && v.v.i64[r] != x->vecs[C_ID].v.i64[r] + x->vecs[C_I].v.i64[r])) ok = false;
+    }
+    CHECK(t, ok);
+    /* division: double, null on a zero divisor */
+    CHECK(t, vl_x_expr_type(e_div, types, N_C, &ty, &err) == VL_OK && ty == VL_X_F64);
+    CHECK(t, vl_x_expr_eval(e_div, &b, &ar, &v, &err) == VL_OK);
+    ok = true;
+    for (size_t r = 0; r < x->n; r++) {
+        bool nn = x->vecs[C_I].valid[r] && x->vecs[C_I].v.i64[r] != 0;
+        if (v.valid[r] != nn || (nn && v.v.f64[r] != (double)x->vecs[C_ID].v.i64[r] / (double)x->vecs[C_I].v.i64[r]))
+            ok = false;
+    }
+    CHECK(t, ok);
+    /* double * int */
+    CHECK(t, vl_x_expr_eval(e_mix, &b, &ar, &v, &err) == VL_OK && v.type == VL_X_F64);
+    ok = true;
+    for (size_t r = 0; r < x->n; r++) {
+        bool nn = x->vecs[C_I].valid[r] && x->vecs[C_D].valid[r];
+        if (v.valid[r] != nn || (nn && v.v.f64[r] != x->vecs[C_D].v.f64[r] * (double)x->vecs[C_I].v.i64[r])) ok = false;
+    }
+    CHECK(t, ok);
+    /* string comparison, three-valued AND, IF with a null condition branch, DAY */
+    CHECK(t, vl_x_expr_eval(e_cmp, &b, &ar, &v, &err) == VL_OK);
+    ok = true;
+    for (size_t r = 0; r < x->n; r++) {
+        bool nn = x->vecs[C_S].valid[r];
+        if (v.valid[r] != nn || (nn && v.v.i64[r] != (cmp_str_sv(x->vecs[C_S].v.str[r], vl_sv_cstr("b")) >= 0))) ok = false;
+    }
+    CHECK(t, ok);
+    CHECK(t, vl_x_expr_eval(e_and, &b, &ar, &v, &err) == VL_OK);
+    ok = true;
+    for (size_t r = 0; r < x->n; r++) {
+        int p = x->vecs[C_I].valid[r] ? x->vecs[C_I].v.i64[r] > 0 : -1;
+        int q = x->vecs[C_D].valid[r] ? x->vecs[C_D].v.f64[r] < 0 : -1;
+        int want = (p == 0 || q == 0) ? 0 : (p < 0 || q < 0) ? -1 : 1;
+        if (v.valid[r] != (want >= 0) || (want >= 0 && v.v.i64[r] != want)) ok = false;
+    }
+    CHECK(t, ok);
+    CHECK(t, vl_x_expr_type(e_if, types, N_C, &ty, &err) == VL_OK && ty == VL_X_F64);
+    CHECK(t, vl_x_expr_eval(e_if, &b, &ar, &v, &err) == VL_OK);
+    ok = true;
+    for (size_t r = 0; r < x->n; r++) {
+        double want = x->vecs[C_I].valid[r] ? (double)x->vecs[C_I].v.i64[r] : -1.5;
+        if (!v.valid[r] || v.v.f64[r] != want) ok = false;
+    }
+    CHECK(t, ok);
+    CHECK(t, vl_x_expr_eval(e_day, &b, &ar, &v, &err) == VL_OK);
+    ok = true;
+    for (size_t r = 0; r < x->n; r++)
+        if (x->vecs[C_TS].valid[r] && v.v.i64[r] != vl_ts_day(x->vecs[C_TS].v.i64[r])) ok = false;
+    CHECK(t, ok);
+    /* overflow is null, not wrong */
+    CHECK(t, vl_x_expr_eval(e_big, &b, &ar, &v, &err) == VL_OK);
+    ok = true;
+    for (size_t r = 0; r < x->n; r++) {
+        int64_t idv = x->vecs[C_ID].v.i64[r], p;
+        bool of = __builtin_mul_overflow(idv, INT64_MAX / 2, &p);
+        if (v.valid[r] == of || (!of && v.v.i64[r] != p)) ok = false;
+    }
+    CHECK(t, ok);
+    /* type errors are refused */
+    CHECK(t, vl_x_expr_type(vl_x_e_op(&ar, VL_X_E_ADD, sc, i), types, N_C, &ty, &err) == VL_EINVAL);
+    CHECK(t, vl_x_expr_type(vl_x_e_op(&ar, VL_X_E_EQ, sc, i), types, N_C, &ty, &err) == VL_EINVAL);
+    CHECK(t, vl_x_expr_type(vl_x_e_col(&ar, 99), types, N_C, &ty, &err) == VL_EINVAL);
+    CHECK(t, vl_x_expr_type(vl_x_e_op(&ar, VL_X_E_ADD, NULL, i), types, N_C, &ty, &err) == VL_EINVAL);
+    vl_arena_destroy(&ar);
+    vl_x_table_free(x);
+}
+
+static int cmp_dbl(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* QUANTILE: within 1% of the value at rank floor(q (n - 1)), per group, on 2 workers. */
+static void t_quantile(vl_test *t) {
+    const char *names[] = {"g", "v"};
+    vl_dt_kind kinds[] = {VL_DT_LONG, VL_DT_DOUBLE};
+    vl_x_table *x = NULL;
+    vl_error err = {0};
+    REQUIRE(t, vl_x_table_new(names, kinds, 2, &x, &err) == VL_OK);
+    vl_rng r;
+    vl_rng_seed(&r, 5);
+    for (int k = 0; k < 20000; k++) {
+        REQUIRE(t, vl_x_table_row_add(x) == VL_OK);
+        vl_x_table_set_i64(x, 0, x->n - 1, k % 7);
+        if (k % 11) vl_x_table_set_f64(x, 1, x->n - 1, 100 + vl_rng_exp(&r, 1500));
+    }
+    const uint32_t keys[] = {0};
+    const char *kn[] = {"g"};
+    const vl_x_agg_spec aggs[] = {{VL_X_AGG_QUANTILE, 1, "p50", 0.5}, {VL_X_AGG_QUANTILE, 1, "p90", 0.9},
+                                  {VL_X_AGG_QUANTILE, 1, "p0", 0}};
+    vl_x_agg *g = NULL;
+    REQUIRE(t, vl_x_agg_new(kinds, 2, keys, kn, 1, aggs, 3, 2, &g, &err) == VL_OK);
+    /* half the rows on each worker */
+    vl_x_batch b = vl_x_table_batch(x);
+    uint32_t *sel = calloc(x->n, sizeof(uint32_t));
+    size_t k0 = 0, k1 = 0;
+    for (size_t i = 0; i < x->n; i++)
+        if (i % 2 == 0) sel[k0++] = (uint32_t)i;
+    b.sel = sel;
+    b.n_sel = k0;
+    CHECK(t, vl_x_agg_add(g, 0, &b, &err) == VL_OK);
+    for (size_t i = 0; i < x->n; i++)
+        if (i % 2) sel[k1++] = (uint32_t)i;
+    b.n_sel = k1;
+    CHECK(t, vl_x_agg_add(g, 1, &b, &err) == VL_OK);
+    vl_x_table *res = NULL;
+    CHECK(t, vl_x_agg_finish(g, &res, &err) == VL_OK);
+    if (res) {
+        CHECK_EQ_INT(t, res->n, 7);
+        double *vals = calloc(x->n, sizeof(double));
+        for (size_t gi = 0; gi < res->n; gi++) {
+            int64_t key = res->vecs[0].v.i64[gi];
+            size_t n = 0;
+            for (size_t i = 0; i < x->n; i++)
+                if (x->vecs[0].v.i64[i] == key && x->vecs[1].valid[i]) vals[n++] = x->vecs[1].v.f64[i];
+            qsort(vals, n, sizeof(double), cmp_dbl);
+            double w50 = vals[(size_t)floor(0.5 * (double)(n - 1))], w90 = vals[(size_t)floor(0.9 * (double)(n - 1))];
+            CHECKF(t, fabs(res->vecs[1].v.f64[gi] - w50) <= 0.01 * w50, "p50 %g vs %g", res->vecs[1].v.f64[gi], w50);
+            CHECKF(t, fabs(res->vecs[2].v.f64[gi] - w90) <= 0.01 * w90, "p90 %g vs %g", res->vecs[2].v.f64[gi], w90);
+            CHECK(t, res->vecs[3].v.f64[gi] == vals[0]);
+        }
+        free(vals);
+    }
+    const vl_x_agg_spec bad[] = {{VL_X_AGG_QUANTILE, 1, "q", 1.5}};
+    vl_x_agg *g2 = NULL;
+    CHECK(t, vl_x_agg_new(kinds, 2, keys, kn, 1, bad, 1, 1, &g2, &err) == VL_EINVAL && strstr(err.msg, "q"));
+    free(sel);
+    vl_x_table_free(res);
+    vl_x_agg_free(g);
+    vl_x_table_free(x);
+}
+
 static const vl_test_case cases[] = {
+    {"expressions equal a row-at-a-time reference: nulls, overflow, types", t_expressions},
+    {"quantiles per group on 2 workers are within 1% of the exact rank", t_quantile},
     {"interned string columns keep one copy of each value", t_intern},
     {"scan: written rows come back on 1 and 2 workers, in any batch size", t_scan_roundtrip},
     {"filters select what the row evaluator selects; partitions prune files", t_filters},
