@@ -48,6 +48,7 @@ typedef struct vl_etl_job {
     size_t partitions;       /* partitions written */
     int64_t rows_read, rows_written;
     double seconds;
+    char note[128];          /* anything else worth saying (a model's AUC) */
 } vl_etl_job;
 
 #define VL_ETL_MAX_JOBS 16

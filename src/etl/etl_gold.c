@@ -23,34 +23,18 @@
 
 /* ------------------------------------------------------------ the runner */
 
-typedef struct gquery {
-    const vl_delta_snapshot *in;
-    const char *date_col;
-    const int64_t *dates;
-    size_t n_dates;
-    const char *where; /* AND-ed with the dates, or NULL */
-    const char *const *cols;
-    uint32_t n_cols;
-    const vl_x_expr *const *derived;
-    uint32_t n_derived;
-    const uint32_t *keys;
-    const char *const *key_names;
-    uint32_t n_keys;
-    const vl_x_agg_spec *aggs;
-    uint32_t n_aggs;
-    int threads;
-} gquery;
 
-typedef struct grun {
-    const gquery *q;
+
+typedef struct query_run_state {
+    const etl_query *q;
     vl_x_agg *g;
     vl_arena ar[64];
     vl_x_vec *vecs[64];
-} grun;
+} query_run_state;
 
-static int grun_cb(void *ctx, int worker, const vl_x_batch *b, vl_error *err) {
-    grun *R = ctx;
-    const gquery *q = R->q;
+static int query_cb(void *ctx, int worker, const vl_x_batch *b, vl_error *err) {
+    query_run_state *R = ctx;
+    const etl_query *q = R->q;
     vl_arena_reset(&R->ar[worker]);
     vl_x_vec *v = R->vecs[worker];
     memcpy(v, b->cols, q->n_cols * sizeof(vl_x_vec));
@@ -67,13 +51,13 @@ static vl_dt_kind kind_of_type(vl_x_type t) {
 }
 
 /* Runs q into *out: the keys, then the aggregates, a row per group. */
-static int gquery_run(const gquery *q, vl_x_table **out, int64_t *rows_read, vl_error *err) {
+int etl_query_run(const etl_query *q, vl_x_table **out, int64_t *rows_read, vl_error *err) {
     *out = NULL;
     const vl_dt_type *st = &q->in->metadata.schema;
     uint32_t n_in = q->n_cols + q->n_derived;
     vl_dt_kind *kinds = vl_calloc(n_in + 1, sizeof(vl_dt_kind));
     vl_x_type *types = vl_calloc(n_in + 1, sizeof(vl_x_type));
-    grun R;
+    query_run_state R;
     memset(&R, 0, sizeof(R));
     R.q = q;
     vl_arena a;
@@ -119,7 +103,7 @@ static int gquery_run(const gquery *q, vl_x_table **out, int64_t *rows_read, vl_
     }
     vl_x_scan_opts so = {.columns = q->cols, .n_columns = q->n_cols, .where = e, .threads = threads};
     vl_x_scan_stats sst = {0};
-    if (rc == VL_OK && q->n_dates) rc = vl_x_scan(q->in, &so, grun_cb, &R, &sst, err);
+    if (rc == VL_OK && q->n_dates) rc = vl_x_scan(q->in, &so, query_cb, &R, &sst, err);
     if (rows_read) *rows_read += sst.rows_selected;
     if (rc == VL_OK) rc = vl_x_agg_finish(R.g, out, err);
     for (int w = 0; w < 64; w++) {
@@ -134,7 +118,7 @@ static int gquery_run(const gquery *q, vl_x_table **out, int64_t *rows_read, vl_
 }
 
 /* The output table: column i is exprs[i] over t's columns, of kind kinds[i]. */
-static int project(const vl_x_table *t, const char *const *names, const vl_dt_kind *kinds,
+int etl_project(const vl_x_table *t, const char *const *names, const vl_dt_kind *kinds,
                    const vl_x_expr *const *exprs, uint32_t n, vl_x_table **out, vl_error *err) {
     *out = NULL;
     vl_arena a;
@@ -168,9 +152,9 @@ static int project(const vl_x_table *t, const char *const *names, const vl_dt_ki
 
 /* Rewrites dates of gold table `path` with rows t (schema ddl, partition
  * "date"), recording the inputs' versions. */
-static int write_gold(vl_store *s, const char *path, const char *ddl, const vl_x_table *t, const int64_t *dates,
-                      size_t n_dates, bool full, etl_input *const *ins, size_t n_ins, vl_etl_job *job,
-                      vl_error *err) {
+int etl_write_gold(vl_store *s, const char *path, const char *ddl, const vl_x_table *t, const int64_t *dates,
+                   size_t n_dates, bool full, etl_input *const *ins, size_t n_ins, const char *params_json,
+                   vl_etl_job *job, vl_error *err) {
     vl_delta_table *tab = NULL;
     vl_delta_txn *x = NULL;
     int rc = vl_delta_table_open(s, path, &tab, err);
@@ -197,7 +181,8 @@ static int write_gold(vl_store *s, const char *path, const char *ddl, const vl_x
         if (l && app[l - 1] == '/') app[l - 1] = 0;
         rc = vl_delta_txn_set_app_version(x, app, ins[i]->now->version, err);
     }
-    if (rc == VL_OK) rc = vl_delta_txn_set_operation(x, full ? "CREATE OR REPLACE TABLE AS SELECT" : "WRITE", NULL, err);
+    if (rc == VL_OK)
+        rc = vl_delta_txn_set_operation(x, full ? "CREATE OR REPLACE TABLE AS SELECT" : "WRITE", params_json, err);
     if (rc == VL_OK) rc = vl_delta_txn_commit(x, &etl_commit_opts, &job->version, err);
     if (rc == VL_OK) {
         job->ran = true;
@@ -215,7 +200,7 @@ static int cmp_i64(const void *a, const void *b) {
 }
 
 /* The union of the inputs' changed dates (sorted, distinct) into *out. */
-static int union_dates(etl_input *const *ins, size_t n, int64_t **out, size_t *n_out) {
+int etl_union_dates(etl_input *const *ins, size_t n, int64_t **out, size_t *n_out) {
     size_t total = 0;
     for (size_t i = 0; i < n; i++) total += ins[i]->n_dates;
     int64_t *d = vl_calloc(total + 1, sizeof(int64_t));
@@ -234,7 +219,7 @@ static int union_dates(etl_input *const *ins, size_t n, int64_t **out, size_t *n
 
 /* Opens the inputs of a gold table against its latest snapshot; *todo is
  * false when every input is covered already. */
-static int open_inputs(vl_store *s, const char *out_path, const char *const *in_paths, const char *const *date_cols,
+int etl_open_inputs(vl_store *s, const char *out_path, const char *const *in_paths, const char *const *date_cols,
                        size_t n, bool full, etl_input *ins, bool *todo, vl_error *err) {
     vl_delta_table *ot = NULL;
     vl_delta_snapshot *out = NULL;
@@ -255,23 +240,16 @@ static int open_inputs(vl_store *s, const char *out_path, const char *const *in_
     return rc;
 }
 
-static void fail_msg(int rc, const char *table, vl_error *err) {
+void etl_fail_msg(int rc, const char *table, vl_error *err) {
     if (!rc || !err) return;
     char msg[sizeof(err->msg)];
     snprintf(msg, sizeof(msg), "%s", err->msg);
     vl_error_set(err, rc, "%s: %s", table, msg);
 }
 
-#define N(x) (sizeof(x) / sizeof((x)[0]))
-#define COL(i) vl_x_e_col(&ar, (i))
-#define OP(o, x, y) vl_x_e_op(&ar, VL_X_E_##o, (x), (y))
-#define I(v) vl_x_e_i64(&ar, (v))
-#define F(v) vl_x_e_f64(&ar, (v))
-#define S(v) vl_x_e_str(&ar, (v))
-#define IF(c, x, y) vl_x_e_if(&ar, (c), (x), (y))
-#define NUL(t) null_of(&ar, (t))
 
-static const vl_x_expr *null_of(vl_arena *ar, vl_x_type t) {
+
+const vl_x_expr *etl_null(vl_arena *ar, vl_x_type t) {
     vl_x_expr *e = vl_arena_alloc(ar, sizeof(*e));
     if (e) {
         memset(e, 0, sizeof(*e));
@@ -298,7 +276,7 @@ int etl_gold_qoe(vl_store *s, const vl_etl_opts *o, vl_etl_job *job, vl_error *e
     vl_arena ar;
     vl_arena_init(&ar, 0);
     vl_x_table *agg = NULL, *outt = NULL;
-    int rc = open_inputs(s, "gold/qoe_daily", in_paths, dcols, 1, o->full, &in, &todo, err);
+    int rc = etl_open_inputs(s, "gold/qoe_daily", in_paths, dcols, 1, o->full, &in, &todo, err);
     if (rc || !todo) goto done;
     enum { VD, DT, CO, CD, OS, ST, OU, SU, WA, SA, BR, N_IN };
     static const char *const cols[N_IN] = {"view_date", "device_type", "country", "cdn", "os", "started", "outcome",
@@ -318,10 +296,10 @@ int etl_gold_qoe(vl_store *s, const vl_etl_opts *o, vl_etl_job *job, vl_error *e
         {VL_X_AGG_SUM, SA, "stall", 0},          {VL_X_AGG_SUM, X_BRMS, "brms", 0},
         {VL_X_AGG_SUM, X_BRW, "brw", 0},
     };
-    gquery q = {.in = in.now, .date_col = "view_date", .dates = in.dates, .n_dates = in.n_dates, .cols = cols,
+    etl_query q = {.in = in.now, .date_col = "view_date", .dates = in.dates, .n_dates = in.n_dates, .cols = cols,
                 .n_cols = N_IN, .derived = derived, .n_derived = N(derived), .keys = keys, .key_names = key_names,
                 .n_keys = N(keys), .aggs = aggs, .n_aggs = N(aggs), .threads = o->threads};
-    rc = gquery_run(&q, &agg, &job->rows_read, err);
+    rc = etl_query_run(&q, &agg, &job->rows_read, err);
     if (rc) goto done;
     /* the aggregate table's columns */
     enum { K_D, K_DT, K_CO, K_CD, K_OS, A_ATT, A_PLAYS, A_VSF, A_EBVS, A_VPF, A_P50, A_P90, A_W, A_S, A_BRMS, A_BRW };
@@ -344,11 +322,11 @@ int etl_gold_qoe(vl_store *s, const vl_etl_opts *o, vl_etl_job *job, vl_error *e
         OP(DIV, OP(COALESCE, COL(A_S), I(0)), OP(ADD, OP(COALESCE, COL(A_W), I(0)), OP(COALESCE, COL(A_S), I(0)))),
         OP(DIV, COL(A_BRMS), COL(A_BRW)),
     };
-    rc = project(agg, out_names, out_kinds, out_e, N(out_e), &outt, err);
-    if (rc == VL_OK) rc = write_gold(s, "gold/qoe_daily", QOE_DDL, outt, in.dates, in.n_dates, o->full, ins, 1, job, err);
+    rc = etl_project(agg, out_names, out_kinds, out_e, N(out_e), &outt, err);
+    if (rc == VL_OK) rc = etl_write_gold(s, "gold/qoe_daily", QOE_DDL, outt, in.dates, in.n_dates, o->full, ins, 1, NULL, job, err);
     if (rc == VL_OK) job->input_version = in.now->version;
 done:
-    fail_msg(rc, "gold/qoe_daily", err);
+    etl_fail_msg(rc, "gold/qoe_daily", err);
     vl_x_table_free(agg);
     vl_x_table_free(outt);
     etl_input_close(&in);
@@ -378,9 +356,9 @@ int etl_gold_content(vl_store *s, const vl_etl_opts *o, vl_etl_job *job, vl_erro
     vl_x_join *j = NULL;
     int64_t *dates = NULL;
     size_t nd = 0;
-    int rc = open_inputs(s, "gold/content_daily", in_paths, dcols, 2, o->full, in, &todo, err);
+    int rc = etl_open_inputs(s, "gold/content_daily", in_paths, dcols, 2, o->full, in, &todo, err);
     if (rc || !todo) goto done;
-    if (union_dates(ins, 2, &dates, &nd) != VL_OK) {
+    if (etl_union_dates(ins, 2, &dates, &nd) != VL_OK) {
         rc = vl_error_set(err, VL_ENOMEM, "out of memory");
         goto done;
     }
@@ -405,11 +383,11 @@ int etl_gold_content(vl_store *s, const vl_etl_opts *o, vl_etl_job *job, vl_erro
     };
     static const char *const rnames[10] = {"r1", "r2", "r3", "r4", "r5", "r6", "r7", "r8", "r9", "r10"};
     for (int k = 0; k < 10; k++) vaggs[8 + k] = (vl_x_agg_spec){VL_X_AGG_SUM, (uint32_t)(X_R1 + k), rnames[k], 0};
-    gquery qv = {.in = in[0].now, .date_col = "view_date", .dates = dates, .n_dates = nd,
+    etl_query qv = {.in = in[0].now, .date_col = "view_date", .dates = dates, .n_dates = nd,
                  .where = "content_id IS NOT NULL", .cols = vcols, .n_cols = N_V, .derived = vder, .n_derived = 12,
                  .keys = vkeys, .key_names = vkey_names, .n_keys = 2, .aggs = vaggs, .n_aggs = 18,
                  .threads = o->threads};
-    rc = gquery_run(&qv, &va, &job->rows_read, err);
+    rc = etl_query_run(&qv, &va, &job->rows_read, err);
     if (rc) goto done;
     /* the interactions */
     enum { ED, EC, ET, N_E };
@@ -420,11 +398,11 @@ int etl_gold_content(vl_store *s, const vl_etl_opts *o, vl_etl_job *job, vl_erro
     static const char *const ekey_names[] = {"date", "content_id"};
     const vl_x_agg_spec eaggs[] = {{VL_X_AGG_SUM, N_E, "likes", 0}, {VL_X_AGG_SUM, N_E + 1, "dislikes", 0},
                                    {VL_X_AGG_SUM, N_E + 2, "comments", 0}, {VL_X_AGG_SUM, N_E + 3, "shares", 0}};
-    gquery qe = {.in = in[1].now, .date_col = "event_date", .dates = dates, .n_dates = nd,
+    etl_query qe = {.in = in[1].now, .date_col = "event_date", .dates = dates, .n_dates = nd,
                  .where = "content_id IS NOT NULL AND event_type IN ('like', 'dislike', 'comment', 'share')",
                  .cols = ecols, .n_cols = N_E, .derived = eder, .n_derived = 4, .keys = ekeys, .key_names = ekey_names,
                  .n_keys = 2, .aggs = eaggs, .n_aggs = 4, .threads = o->threads};
-    rc = gquery_run(&qe, &ia, &job->rows_read, err);
+    rc = etl_query_run(&qe, &ia, &job->rows_read, err);
     if (rc) goto done;
     /* views LEFT JOIN interactions ON (date, content_id) */
     {
@@ -461,11 +439,11 @@ int etl_gold_content(vl_store *s, const vl_etl_opts *o, vl_etl_job *job, vl_erro
     out_kinds[k] = VL_DT_DOUBLE, out_e[k++] = COL(J_PCT);
     for (int r = 0; r < 10; r++) out_kinds[k] = VL_DT_DOUBLE, out_e[k++] = OP(DIV, COL((uint32_t)(J_R1 + r)), COL(J_BASE));
     for (int r = 0; r < 4; r++) out_kinds[k] = VL_DT_LONG, out_e[k++] = OP(COALESCE, COL((uint32_t)(J_L + r)), I(0));
-    rc = project(joined, out_names, out_kinds, out_e, (uint32_t)k, &outt, err);
-    if (rc == VL_OK) rc = write_gold(s, "gold/content_daily", CONTENT_DDL, outt, dates, nd, o->full, ins, 2, job, err);
+    rc = etl_project(joined, out_names, out_kinds, out_e, (uint32_t)k, &outt, err);
+    if (rc == VL_OK) rc = etl_write_gold(s, "gold/content_daily", CONTENT_DDL, outt, dates, nd, o->full, ins, 2, NULL, job, err);
     if (rc == VL_OK) job->input_version = in[0].now->version;
 done:
-    fail_msg(rc, "gold/content_daily", err);
+    etl_fail_msg(rc, "gold/content_daily", err);
     vl_x_join_free(j);
     vl_x_table_free(va);
     vl_x_table_free(ia);
@@ -493,23 +471,25 @@ int etl_gold_ads(vl_store *s, const vl_etl_opts *o, vl_etl_job *job, vl_error *e
     vl_arena ar;
     vl_arena_init(&ar, 0);
     vl_x_table *agg = NULL, *outt = NULL;
-    int rc = open_inputs(s, "gold/ad_daily", in_paths, dcols, 1, o->full, &in, &todo, err);
+    int rc = etl_open_inputs(s, "gold/ad_daily", in_paths, dcols, 1, o->full, &in, &todo, err);
     if (rc || !todo) goto done;
     enum { ED, CA, PO, ET, RV, N_IN };
     static const char *const cols[N_IN] = {"event_date", "ad_campaign_id", "ad_position", "event_type",
                                            "ad_revenue_usd"};
+    /* revenue summed exactly, in micro-dollars: the sum does not depend on the order */
     const vl_x_expr *derived[] = {OP(EQ, COL(ET), S("ad_impression")), OP(EQ, COL(ET), S("ad_click")),
-                                  OP(EQ, COL(ET), S("ad_complete")), OP(EQ, COL(ET), S("ad_skip"))};
+                                  OP(EQ, COL(ET), S("ad_complete")), OP(EQ, COL(ET), S("ad_skip")),
+                                  OP(ROUND, OP(MUL, COL(RV), F(1e6)), NULL)};
     static const uint32_t keys[] = {ED, CA, PO};
     static const char *const key_names[] = {"date", "ad_campaign_id", "ad_position"};
     const vl_x_agg_spec aggs[] = {{VL_X_AGG_SUM, N_IN, "i", 0},     {VL_X_AGG_SUM, N_IN + 1, "c", 0},
                                   {VL_X_AGG_SUM, N_IN + 2, "co", 0}, {VL_X_AGG_SUM, N_IN + 3, "s", 0},
-                                  {VL_X_AGG_SUM, RV, "rev", 0}};
-    gquery q = {.in = in.now, .date_col = "event_date", .dates = in.dates, .n_dates = in.n_dates,
+                                  {VL_X_AGG_SUM, N_IN + 4, "rev", 0}};
+    etl_query q = {.in = in.now, .date_col = "event_date", .dates = in.dates, .n_dates = in.n_dates,
                 .where = "event_type IN ('ad_impression', 'ad_click', 'ad_complete', 'ad_skip')", .cols = cols,
                 .n_cols = N_IN, .derived = derived, .n_derived = N(derived), .keys = keys, .key_names = key_names,
                 .n_keys = N(keys), .aggs = aggs, .n_aggs = N(aggs), .threads = o->threads};
-    rc = gquery_run(&q, &agg, &job->rows_read, err);
+    rc = etl_query_run(&q, &agg, &job->rows_read, err);
     if (rc) goto done;
     enum { K_D, K_C, K_P, A_I, A_C, A_CO, A_S, A_R };
     static const char *const out_names[] = {"date", "ad_campaign_id", "ad_position", "impressions", "clicks",
@@ -518,18 +498,18 @@ int etl_gold_ads(vl_store *s, const vl_etl_opts *o, vl_etl_job *job, vl_error *e
     static const vl_dt_kind out_kinds[] = {VL_DT_DATE, VL_DT_STRING, VL_DT_STRING, VL_DT_LONG, VL_DT_LONG, VL_DT_LONG,
                                            VL_DT_LONG, VL_DT_DOUBLE, VL_DT_DOUBLE, VL_DT_DOUBLE, VL_DT_DOUBLE,
                                            VL_DT_DOUBLE};
-    const vl_x_expr *imp = OP(COALESCE, COL(A_I), I(0)), *rev = OP(COALESCE, COL(A_R), F(0.0));
+    const vl_x_expr *imp = OP(COALESCE, COL(A_I), I(0)), *rev = OP(DIV, OP(COALESCE, COL(A_R), I(0)), F(1e6));
     const vl_x_expr *out_e[] = {
         COL(K_D), COL(K_C), COL(K_P), imp, OP(COALESCE, COL(A_C), I(0)), OP(COALESCE, COL(A_CO), I(0)),
         OP(COALESCE, COL(A_S), I(0)), OP(DIV, OP(COALESCE, COL(A_C), I(0)), imp),
         OP(DIV, OP(COALESCE, COL(A_CO), I(0)), imp), OP(DIV, OP(COALESCE, COL(A_S), I(0)), imp), rev,
         OP(MUL, OP(DIV, rev, imp), F(1000.0)),
     };
-    rc = project(agg, out_names, out_kinds, out_e, N(out_e), &outt, err);
-    if (rc == VL_OK) rc = write_gold(s, "gold/ad_daily", AD_DDL, outt, in.dates, in.n_dates, o->full, ins, 1, job, err);
+    rc = etl_project(agg, out_names, out_kinds, out_e, N(out_e), &outt, err);
+    if (rc == VL_OK) rc = etl_write_gold(s, "gold/ad_daily", AD_DDL, outt, in.dates, in.n_dates, o->full, ins, 1, NULL, job, err);
     if (rc == VL_OK) job->input_version = in.now->version;
 done:
-    fail_msg(rc, "gold/ad_daily", err);
+    etl_fail_msg(rc, "gold/ad_daily", err);
     vl_x_table_free(agg);
     vl_x_table_free(outt);
     etl_input_close(&in);
@@ -564,7 +544,7 @@ static int seen_cb(void *ctx, int worker, const vl_x_batch *b, vl_error *err) {
 }
 
 /* The distinct dates of a snapshot's date partitions, ascending. */
-static int snapshot_dates(const vl_delta_snapshot *s, const char *col, int64_t **out, size_t *n_out) {
+int etl_snapshot_dates(const vl_delta_snapshot *s, const char *col, int64_t **out, size_t *n_out) {
     int64_t *d = vl_calloc(s->n_files + 1, sizeof(int64_t));
     if (!d) return VL_ENOMEM;
     size_t k = 0;
@@ -595,9 +575,9 @@ int etl_gold_kpi(vl_store *s, const vl_etl_opts *o, vl_etl_job *job, vl_error *e
     seen_ctx S;
     memset(&S, 0, sizeof(S));
     pthread_mutex_init(&S.mu, NULL);
-    int rc = open_inputs(s, "gold/kpi_daily", in_paths, dcols, 2, o->full, in, &todo, err);
+    int rc = etl_open_inputs(s, "gold/kpi_daily", in_paths, dcols, 2, o->full, in, &todo, err);
     if (rc || !todo) goto done;
-    if (union_dates(ins, 2, &changed, &n_changed) != VL_OK || snapshot_dates(in[0].now, "event_date", &all, &n_all)) {
+    if (etl_union_dates(ins, 2, &changed, &n_changed) != VL_OK || etl_snapshot_dates(in[0].now, "event_date", &all, &n_all)) {
         rc = vl_error_set(err, VL_ENOMEM, "out of memory");
         goto done;
     }
@@ -640,9 +620,9 @@ int etl_gold_kpi(vl_store *s, const vl_etl_opts *o, vl_etl_job *job, vl_error *e
         static const char *const cols[] = {"event_date", "user_id"};
         static const uint32_t keys[] = {0, 1};
         static const char *const kn[] = {"day", "user_id"};
-        gquery q = {.in = in[0].now, .date_col = "event_date", .dates = win, .n_dates = nw, .cols = cols, .n_cols = 2,
+        etl_query q = {.in = in[0].now, .date_col = "event_date", .dates = win, .n_dates = nw, .cols = cols, .n_cols = 2,
                     .keys = keys, .key_names = kn, .n_keys = 2, .threads = o->threads};
-        rc = gquery_run(&q, &ud, &job->rows_read, err);
+        rc = etl_query_run(&q, &ud, &job->rows_read, err);
         if (rc) goto done;
         vl_x_sort_key sk[] = {{1, false}, {0, false}};
         rc = vl_x_table_sort(ud, sk, 2, -1, err);
@@ -679,17 +659,19 @@ int etl_gold_kpi(vl_store *s, const vl_etl_opts *o, vl_etl_job *job, vl_error *e
         const vl_x_agg_spec aggs[] = {{VL_X_AGG_COUNT, 0, "attempts", 0}, {VL_X_AGG_SUM, 1, "plays", 0},
                                       {VL_X_AGG_SUM, 2, "watch", 0},      {VL_X_AGG_SUM, 3, "stall", 0},
                                       {VL_X_AGG_SUM, 5, "vsf", 0}};
-        gquery q = {.in = in[1].now, .date_col = "view_date", .dates = targets, .n_dates = nt, .cols = cols,
+        etl_query q = {.in = in[1].now, .date_col = "view_date", .dates = targets, .n_dates = nt, .cols = cols,
                     .n_cols = 5, .derived = der, .n_derived = 1, .keys = keys, .key_names = kn, .n_keys = 1,
                     .aggs = aggs, .n_aggs = 5, .threads = o->threads};
-        if (in[1].now) rc = gquery_run(&q, &va, &job->rows_read, err);
+        if (in[1].now) rc = etl_query_run(&q, &va, &job->rows_read, err);
         if (rc) goto done;
         static const char *const rcols[] = {"event_date", "ad_revenue_usd"};
-        const vl_x_agg_spec raggs[] = {{VL_X_AGG_SUM, 1, "rev", 0}};
-        gquery rq = {.in = in[0].now, .date_col = "event_date", .dates = targets, .n_dates = nt,
-                     .where = "ad_revenue_usd IS NOT NULL", .cols = rcols, .n_cols = 2, .keys = keys, .key_names = kn,
-                     .n_keys = 1, .aggs = raggs, .n_aggs = 1, .threads = o->threads};
-        rc = gquery_run(&rq, &ra, &job->rows_read, err);
+        const vl_x_expr *micros[] = {OP(ROUND, OP(MUL, COL(1), F(1e6)), NULL)};
+        const vl_x_agg_spec raggs[] = {{VL_X_AGG_SUM, 2, "rev", 0}};
+        etl_query rq = {.in = in[0].now, .date_col = "event_date", .dates = targets, .n_dates = nt,
+                     .where = "ad_revenue_usd IS NOT NULL", .cols = rcols, .n_cols = 2, .derived = micros,
+                     .n_derived = 1, .keys = keys, .key_names = kn, .n_keys = 1, .aggs = raggs, .n_aggs = 1,
+                     .threads = o->threads};
+        rc = etl_query_run(&rq, &ra, &job->rows_read, err);
         if (rc) goto done;
     }
     static const char *const names[] = {"date", "dau", "wau", "mau", "stickiness", "new_users", "attempts", "plays",
@@ -723,7 +705,7 @@ int etl_gold_kpi(vl_store *s, const vl_etl_opts *o, vl_etl_job *job, vl_error *e
         }
         double rev = 0;
         for (size_t k = 0; k < ra->n; k++)
-            if (ra->vecs[0].v.i64[k] == d && ra->vecs[1].valid[k]) rev = ra->vecs[1].v.f64[k];
+            if (ra->vecs[0].v.i64[k] == d && ra->vecs[1].valid[k]) rev = (double)ra->vecs[1].v.i64[k] / 1e6;
         vl_x_table_set_i64(outt, 6, row, att);
         vl_x_table_set_i64(outt, 7, row, plays);
         vl_x_table_set_f64(outt, 8, row, (double)watch / 3600000.0);
@@ -731,10 +713,10 @@ int etl_gold_kpi(vl_store *s, const vl_etl_opts *o, vl_etl_job *job, vl_error *e
         if (att) vl_x_table_set_f64(outt, 10, row, (double)vsf / (double)att);
         if (watch + stall) vl_x_table_set_f64(outt, 11, row, (double)stall / (double)(watch + stall));
     }
-    if (rc == VL_OK) rc = write_gold(s, "gold/kpi_daily", KPI_DDL, outt, targets, nt, o->full, ins, 2, job, err);
+    if (rc == VL_OK) rc = etl_write_gold(s, "gold/kpi_daily", KPI_DDL, outt, targets, nt, o->full, ins, 2, NULL, job, err);
     if (rc == VL_OK) job->input_version = in[0].now->version;
 done:
-    fail_msg(rc, "gold/kpi_daily", err);
+    etl_fail_msg(rc, "gold/kpi_daily", err);
     vl_x_table_free(ud);
     vl_x_table_free(va);
     vl_x_table_free(ra);
@@ -747,6 +729,115 @@ done:
     vl_free(cnt);
     etl_idset_free(&S.ids);
     pthread_mutex_destroy(&S.mu);
+    etl_input_close(&in[0]);
+    etl_input_close(&in[1]);
+    vl_arena_destroy(&ar);
+    return rc;
+}
+
+/* ------------------------------------------------------------- user_daily */
+
+static const char USER_DDL[] =
+    "date date, user_id string, country string, subscription_tier string, events long, sessions long, "
+    "views long, plays long, watch_ms long, stall_ms long, vsf long, contents long, devices long, "
+    "ad_impressions long, likes long, dislikes long, comments long, shares long, subscribes long";
+
+int etl_gold_users(vl_store *s, const vl_etl_opts *o, vl_etl_job *job, vl_error *err) {
+    snprintf(job->table, sizeof(job->table), "gold/user_daily");
+    static const char *const in_paths[] = {"silver/events", "silver/views"}, *const dcols[] = {"event_date", "view_date"};
+    etl_input in[2];
+    memset(in, 0, sizeof(in));
+    etl_input *ins[] = {&in[0], &in[1]};
+    bool todo;
+    vl_arena ar;
+    vl_arena_init(&ar, 0);
+    vl_x_table *ea = NULL, *va = NULL, *joined = NULL, *outt = NULL;
+    vl_x_join *j = NULL;
+    int64_t *dates = NULL;
+    size_t nd = 0;
+    int rc = etl_open_inputs(s, "gold/user_daily", in_paths, dcols, 2, o->full, in, &todo, err);
+    if (rc || !todo) goto done;
+    if (etl_union_dates(ins, 2, &dates, &nd) != VL_OK) {
+        rc = vl_error_set(err, VL_ENOMEM, "out of memory");
+        goto done;
+    }
+    /* every user with an event that day, with its interactions */
+    enum { ED, UI, SI, CO, TI, ET, N_E };
+    static const char *const ecols[N_E] = {"event_date", "user_id", "session_id", "country", "subscription_tier",
+                                           "event_type"};
+    const vl_x_expr *eder[] = {OP(EQ, COL(ET), S("like")), OP(EQ, COL(ET), S("dislike")),
+                               OP(EQ, COL(ET), S("comment")), OP(EQ, COL(ET), S("share")),
+                               OP(EQ, COL(ET), S("subscribe"))};
+    static const uint32_t ekeys[] = {ED, UI};
+    static const char *const ekn[] = {"date", "user_id"};
+    const vl_x_agg_spec eaggs[] = {
+        {VL_X_AGG_MIN, CO, "country", 0},        {VL_X_AGG_MAX, TI, "subscription_tier", 0},
+        {VL_X_AGG_COUNT, 0, "events", 0},        {VL_X_AGG_COUNT_DISTINCT, SI, "sessions", 0},
+        {VL_X_AGG_SUM, N_E, "likes", 0},         {VL_X_AGG_SUM, N_E + 1, "dislikes", 0},
+        {VL_X_AGG_SUM, N_E + 2, "comments", 0},  {VL_X_AGG_SUM, N_E + 3, "shares", 0},
+        {VL_X_AGG_SUM, N_E + 4, "subscribes", 0},
+    };
+    etl_query qe = {.in = in[0].now, .date_col = "event_date", .dates = dates, .n_dates = nd, .cols = ecols,
+                 .n_cols = N_E, .derived = eder, .n_derived = N(eder), .keys = ekeys, .key_names = ekn, .n_keys = 2,
+                 .aggs = eaggs, .n_aggs = N(eaggs), .threads = o->threads};
+    rc = etl_query_run(&qe, &ea, &job->rows_read, err);
+    if (rc) goto done;
+    /* their views */
+    enum { VD, VU, ST, WA, SA, OU, CI, DT, AI, N_V };
+    static const char *const vcols[N_V] = {"view_date", "user_id", "started", "watch_ms", "stall_ms", "outcome",
+                                           "content_id", "device_type", "ad_impressions"};
+    const vl_x_expr *vder[] = {OP(EQ, COL(OU), S("vsf"))};
+    static const uint32_t vkeys[] = {VD, VU};
+    const vl_x_agg_spec vaggs[] = {
+        {VL_X_AGG_COUNT, 0, "views", 0},           {VL_X_AGG_SUM, ST, "plays", 0},
+        {VL_X_AGG_SUM, WA, "watch", 0},            {VL_X_AGG_SUM, SA, "stall", 0},
+        {VL_X_AGG_SUM, N_V, "vsf", 0},             {VL_X_AGG_COUNT_DISTINCT, CI, "contents", 0},
+        {VL_X_AGG_COUNT_DISTINCT, DT, "devices", 0}, {VL_X_AGG_SUM, AI, "ads", 0},
+    };
+    etl_query qv = {.in = in[1].now, .date_col = "view_date", .dates = dates, .n_dates = nd, .cols = vcols,
+                 .n_cols = N_V, .derived = vder, .n_derived = 1, .keys = vkeys, .key_names = ekn, .n_keys = 2,
+                 .aggs = vaggs, .n_aggs = N(vaggs), .threads = o->threads};
+    rc = etl_query_run(&qv, &va, &job->rows_read, err);
+    if (rc) goto done;
+    {
+        const char *jn[11 + 10];
+        for (uint32_t c = 0; c < ea->n_cols; c++) jn[c] = ea->names[c];
+        for (uint32_t c = 0; c < va->n_cols; c++) jn[ea->n_cols + c] = va->names[c];
+        static const uint32_t jk[] = {0, 1};
+        rc = vl_x_join_new(va, jk, jk, 2, VL_X_JOIN_LEFT, ea->kinds, ea->n_cols, jn, 1, &j, err);
+        vl_x_batch eb = vl_x_table_batch(ea);
+        if (rc == VL_OK) rc = vl_x_join_probe(j, 0, &eb, err);
+        if (rc == VL_OK) rc = vl_x_join_finish(j, &joined, err);
+        if (rc) goto done;
+    }
+    /* joined: date, user_id, country, tier, events, sessions, likes, dislikes, comments, shares, subscribes,
+     * date, user_id, views, plays, watch, stall, vsf, contents, devices, ads */
+    enum { J_D, J_U, J_C, J_T, J_EV, J_SE, J_L, J_DL, J_CM, J_SH, J_SU, J_VD, J_VU, J_V, J_P, J_W, J_S, J_F, J_CT,
+           J_DV, J_A };
+    static const char *const out_names[] = {"date", "user_id", "country", "subscription_tier", "events", "sessions",
+                                            "views", "plays", "watch_ms", "stall_ms", "vsf", "contents", "devices",
+                                            "ad_impressions", "likes", "dislikes", "comments", "shares",
+                                            "subscribes"};
+    static const vl_dt_kind out_kinds[] = {VL_DT_DATE, VL_DT_STRING, VL_DT_STRING, VL_DT_STRING, VL_DT_LONG,
+                                           VL_DT_LONG, VL_DT_LONG, VL_DT_LONG, VL_DT_LONG, VL_DT_LONG, VL_DT_LONG,
+                                           VL_DT_LONG, VL_DT_LONG, VL_DT_LONG, VL_DT_LONG, VL_DT_LONG, VL_DT_LONG,
+                                           VL_DT_LONG, VL_DT_LONG};
+#define Z(c) OP(COALESCE, COL(c), I(0))
+    const vl_x_expr *out_e[] = {COL(J_D), COL(J_U), COL(J_C), COL(J_T), COL(J_EV), COL(J_SE), Z(J_V), Z(J_P),
+                                Z(J_W), Z(J_S), Z(J_F), Z(J_CT), Z(J_DV), Z(J_A), Z(J_L), Z(J_DL), Z(J_CM), Z(J_SH),
+                                Z(J_SU)};
+#undef Z
+    rc = etl_project(joined, out_names, out_kinds, out_e, N(out_e), &outt, err);
+    if (rc == VL_OK) rc = etl_write_gold(s, "gold/user_daily", USER_DDL, outt, dates, nd, o->full, ins, 2, NULL, job, err);
+    if (rc == VL_OK) job->input_version = in[0].now->version;
+done:
+    etl_fail_msg(rc, "gold/user_daily", err);
+    vl_x_join_free(j);
+    vl_x_table_free(ea);
+    vl_x_table_free(va);
+    vl_x_table_free(joined);
+    vl_x_table_free(outt);
+    vl_free(dates);
     etl_input_close(&in[0]);
     etl_input_close(&in[1]);
     vl_arena_destroy(&ar);

@@ -235,6 +235,9 @@ int vl_etl_run(vl_store *s, const vl_etl_opts *o, vl_etl_stats *st, vl_error *er
         etl_gold_content,
         etl_gold_ads,
         etl_gold_kpi,
+        etl_gold_users,
+        etl_gold_segments,
+        etl_gold_churn,
     };
     for (size_t j = 0; j < sizeof(jobs) / sizeof(jobs[0]); j++) {
         if (o->stop && atomic_load(o->stop)) break;
@@ -246,11 +249,11 @@ int vl_etl_run(vl_store *s, const vl_etl_opts *o, vl_etl_stats *st, vl_error *er
         job->seconds = (double)(vl_mono_us() - t0) / 1e6;
         if (rc) return rc;
         if (o->log) {
-            char line[256];
+            char line[400];
             if (job->ran)
-                snprintf(line, sizeof(line), "%s: version %lld, %zu partitions, %lld rows in, %lld written, %.2f s",
+                snprintf(line, sizeof(line), "%s: version %lld, %zu partitions, %lld rows in, %lld written, %.2f s%s%s",
                          job->table, (long long)job->version, job->partitions, (long long)job->rows_read,
-                         (long long)job->rows_written, job->seconds);
+                         (long long)job->rows_written, job->seconds, job->note[0] ? "; " : "", job->note);
             else
                 snprintf(line, sizeof(line), "%s: up to date", job->table);
             o->log(o->log_ctx, line);

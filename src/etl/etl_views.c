@@ -4,9 +4,10 @@
  *
  * A view belongs to the date of its first event (view_date). Its events can
  * run past midnight, so the views of date D are computed from the events
- * of D and D+1, and new events on date E make the views of E and E-1 be
- * computed again. For each such date the events with a view_id are read
- * (20 columns) on every core, with those of D+1 that belong to D's views
+ * of D and D+1, and new events on date E make the views of E and E-1, and
+ * of the views they continue, be computed again. For each such date the events with a view_id are read
+ * (20 columns) on every core, with those of D+1 (and the days after, while
+ * there are some) that belong to D's views
  * and less the views that have events on D-1, sorted by (view_id,
  * event_time) (stably: events of one instant keep their arrival order),
  * and folded
@@ -32,6 +33,7 @@
 #include "event/event.h"
 
 #include <math.h>
+#include <stdlib.h>
 
 enum {
     E_VIEW, E_TIME, E_TYPE, E_USER, E_SESSION, E_CONTENT, E_CTYPE, E_DTYPE, E_OS, E_COUNTRY, E_CDN,
@@ -79,6 +81,7 @@ typedef struct vstate {
     /* the interval that ended at last_us: its length if playing (ms), the
      * bitrate it was credited at, and the stall deducted from it so far */
     int64_t iv_ms, iv_bitrate, iv_buf;
+    int64_t qc_us; /* time of the latest quality_change: its bitrate holds for that instant */
     int64_t watch, pause, stall, stalls, seek_stall, br_ms, furthest, duration, rev_micros;
     int64_t startup;
     int64_t ad[4]; /* impressions, completes, skips, clicks */
@@ -159,7 +162,17 @@ static void fold_event(vstate *st, const vl_x_table *ev, size_t r) {
         st->ended = st->fatal = true;
     }
     if (has(&c[E_REV], r)) st->rev_micros += llround(c[E_REV].v.f64[r] * 1e6);
-    if (has(&c[E_BITRATE], r)) st->bitrate = c[E_BITRATE].v.i64[r];
+    /* the bitrate from now on: a quality_change's, or another event's unless
+     * a quality_change of the same instant set it (events of one instant may
+     * arrive in any order: a late play still reports the old bitrate) */
+    if (has(&c[E_BITRATE], r)) {
+        if (type == VL_ET_QUALITY_CHANGE) {
+            st->bitrate = c[E_BITRATE].v.i64[r];
+            st->qc_us = t;
+        } else if (st->qc_us != t) {
+            st->bitrate = c[E_BITRATE].v.i64[r];
+        }
+    }
     if (has(&c[E_POS], r) && c[E_POS].v.i64[r] > st->furthest) st->furthest = c[E_POS].v.i64[r];
     if (has(&c[E_DUR], r) && c[E_DUR].v.i64[r] > st->duration) st->duration = c[E_DUR].v.i64[r];
     if (t >= st->last_us) {
@@ -171,7 +184,7 @@ static void fold_event(vstate *st, const vl_x_table *ev, size_t r) {
 /* Folds the sorted events [from, to) of one view into a row of out (when
  * its first event is on one of the dates). */
 static int fold_view(const vl_x_table *ev, size_t from, size_t to, vl_x_table *out, size_t *rows) {
-    vstate st = {.last_us = INT64_MIN, .last_type = -1, .before_type = -1};
+    vstate st = {.last_us = INT64_MIN, .last_type = -1, .before_type = -1, .qc_us = INT64_MIN};
     for (size_t r = from; r < to; r++) fold_event(&st, ev, r);
     VL_RETURN_IF_ERR(vl_x_table_row_add(out));
     size_t o = out->n - 1;
@@ -325,8 +338,14 @@ static int views_of_date(const vl_delta_snapshot *s, int64_t d, int threads, vl_
         if (etl_idset_add(&C.views, C.ev->vecs[E_VIEW].v.str[r], &fresh) != VL_OK)
             rc = vl_error_set(err, VL_ENOMEM, "out of memory");
     }
+    /* the following days, for the events of d's views, while there are any
+     * (a view runs past midnight; a live one may run for days) */
     C.only_known = true;
-    if (rc == VL_OK && C.ev->n) rc = scan_date(s, d + 1, ECOLS, N_E, threads, collect_cb, &C, read, err);
+    for (int64_t k = 1; rc == VL_OK && C.ev->n && k <= 30; k++) {
+        size_t before = C.ev->n;
+        rc = scan_date(s, d + k, ECOLS, N_E, threads, collect_cb, &C, read, err);
+        if (C.ev->n == before) break;
+    }
     static const char *const vc[] = {"view_id"};
     if (rc == VL_OK && C.ev->n) rc = scan_date(s, d - 1, vc, 1, threads, ids_cb, &C, NULL, err);
     /* stable: events of the same instant stay in the order they arrived in
@@ -350,6 +369,54 @@ static int views_of_date(const vl_delta_snapshot *s, int64_t d, int threads, vl_
     return rc;
 }
 
+/* Views that new events continue: their ids, then their view dates. */
+typedef struct cont {
+    etl_idset ids;
+    int64_t *dates;
+    size_t n, cap;
+    pthread_mutex_t mu;
+} cont;
+
+static int cont_ids_cb(void *ctx, int worker, const vl_x_batch *b, vl_error *err) {
+    (void)worker;
+    cont *C = ctx;
+    const vl_x_vec *v = &b->cols[0];
+    int rc = VL_OK;
+    pthread_mutex_lock(&C->mu);
+    for (size_t i = 0, n = vl_x_batch_rows(b); i < n && rc == VL_OK; i++) {
+        size_t r = vl_x_batch_row(b, i);
+        bool fresh;
+        if (!v->valid || v->valid[r]) rc = etl_idset_add(&C->ids, v->v.str[r], &fresh);
+    }
+    pthread_mutex_unlock(&C->mu);
+    return rc ? vl_error_set(err, VL_ENOMEM, "out of memory") : VL_OK;
+}
+
+static int cont_dates_cb(void *ctx, int worker, const vl_x_batch *b, vl_error *err) {
+    (void)worker;
+    cont *C = ctx;
+    const vl_x_vec *id = &b->cols[0], *d = &b->cols[1];
+    int rc = VL_OK;
+    pthread_mutex_lock(&C->mu);
+    for (size_t i = 0, n = vl_x_batch_rows(b); i < n && rc == VL_OK; i++) {
+        size_t r = vl_x_batch_row(b, i);
+        if ((d->valid && !d->valid[r]) || !etl_idset_has(&C->ids, id->v.str[r])) continue;
+        int64_t *g = vl_grow(C->dates, &C->cap, C->n, sizeof(int64_t), 64);
+        if (!g) rc = VL_ENOMEM;
+        else {
+            C->dates = g;
+            C->dates[C->n++] = d->v.i64[r];
+        }
+    }
+    pthread_mutex_unlock(&C->mu);
+    return rc ? vl_error_set(err, VL_ENOMEM, "out of memory") : VL_OK;
+}
+
+static int cmp_day(const void *a, const void *b) {
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
 int etl_silver_views(vl_store *s, const vl_etl_opts *o, vl_etl_job *job, vl_error *err) {
     snprintf(job->table, sizeof(job->table), "silver/views");
     vl_delta_table *out_t = NULL;
@@ -363,17 +430,36 @@ int etl_silver_views(vl_store *s, const vl_etl_opts *o, vl_etl_job *job, vl_erro
     if (rc == VL_OK) rc = etl_input_open(s, "silver/events", out, o->full, "event_date", &in, err);
     if (rc || !in.now || in.done == in.now->version) goto done;
     if (!in.n_dates && out && !o->full) goto done; /* no new events: nothing to record yet */
-    /* the view dates to compute: each new event date and the day before */
-    dates = vl_calloc(in.n_dates * 2 + 1, sizeof(int64_t));
-    if (!dates) {
-        rc = vl_error_set(err, VL_ENOMEM, "out of memory");
-        goto done;
+    /* the view dates to compute: each new event date, the day before, and
+     * the dates of the views the new events continue (a view runs past
+     * midnight, a live one for days) */
+    cont C;
+    memset(&C, 0, sizeof(C));
+    pthread_mutex_init(&C.mu, NULL);
+    if (out && !o->full) {
+        static const char *const idc[] = {"view_id"}, *const vdc[] = {"view_id", "view_date"};
+        vl_x_scan_opts so = {.columns = idc, .n_columns = 1, .files = in.files, .n_files = in.n_files,
+                             .threads = threads};
+        rc = vl_x_scan(in.now, &so, cont_ids_cb, &C, NULL, err);
+        vl_x_scan_opts vo = {.columns = vdc, .n_columns = 2, .threads = threads};
+        if (rc == VL_OK && C.ids.n) rc = vl_x_scan(out, &vo, cont_dates_cb, &C, NULL, err);
     }
-    for (size_t i = 0; i < in.n_dates; i++) {
-        int64_t d = in.dates[i];
-        if (!nd || dates[nd - 1] != d - 1) dates[nd++] = d - 1;
-        dates[nd++] = d;
+    dates = rc ? NULL : vl_calloc(in.n_dates * 2 + C.n + 1, sizeof(int64_t));
+    if (!rc && !dates) rc = vl_error_set(err, VL_ENOMEM, "out of memory");
+    for (size_t i = 0; rc == VL_OK && i < in.n_dates; i++) {
+        dates[nd++] = in.dates[i] - 1;
+        dates[nd++] = in.dates[i];
     }
+    for (size_t i = 0; rc == VL_OK && i < C.n; i++) dates[nd++] = C.dates[i];
+    etl_idset_free(&C.ids);
+    vl_free(C.dates);
+    pthread_mutex_destroy(&C.mu);
+    if (rc) goto done;
+    qsort(dates, nd, sizeof(int64_t), cmp_day);
+    size_t m = 0;
+    for (size_t i = 0; i < nd; i++)
+        if (!m || dates[m - 1] != dates[i]) dates[m++] = dates[i];
+    nd = m;
     rc = vl_delta_txn_begin(out_t, &x, err);
     if (rc) goto done;
     if (!out || o->full) {

@@ -136,6 +136,8 @@ typedef enum vl_x_eop {
     VL_X_E_COALESCE, /* a, else b */
     VL_X_E_LEAST, VL_X_E_GREATEST,
     VL_X_E_DAY,      /* a timestamp's UTC day (days since 1970) */
+    VL_X_E_MOD,      /* int64 a mod b, in 0 .. |b|-1 (null when b is 0) */
+    VL_X_E_ROUND,    /* a number to the nearest int64, halves away from zero (null when out of range) */
 } vl_x_eop;
 
 typedef struct vl_x_expr vl_x_expr;

@@ -51,7 +51,7 @@ const vl_x_expr *vl_x_e_str(vl_arena *ar, const char *s) {
 /* Nodes with children are NULL when a child is (a failed builder). */
 static bool arity_ok(vl_x_eop op, const vl_x_expr *a, const vl_x_expr *b) {
     if (!a) return false;
-    bool unary = op == VL_X_E_NOT || op == VL_X_E_IS_NULL || op == VL_X_E_DAY;
+    bool unary = op == VL_X_E_NOT || op == VL_X_E_IS_NULL || op == VL_X_E_DAY || op == VL_X_E_ROUND;
     return unary || b;
 }
 
@@ -122,6 +122,14 @@ int vl_x_expr_type(const vl_x_expr *e, const vl_x_type *ct, uint32_t n_cols, vl_
         *out = VL_X_I64;
         return VL_OK;
     case VL_X_E_IS_NULL: *out = VL_X_I64; return VL_OK;
+    case VL_X_E_ROUND:
+        if (!numeric(a)) return vl_error_set(err, VL_EINVAL, "expression: ROUND of a string");
+        *out = VL_X_I64;
+        return VL_OK;
+    case VL_X_E_MOD:
+        if (a != VL_X_I64 || b != VL_X_I64) return vl_error_set(err, VL_EINVAL, "expression: MOD of non-integers");
+        *out = VL_X_I64;
+        return VL_OK;
     case VL_X_E_DAY:
         if (a != VL_X_I64) return vl_error_set(err, VL_EINVAL, "expression: the day of a non-timestamp");
         *out = VL_X_I64;
@@ -308,6 +316,29 @@ static int eval(const vl_x_expr *e, const vl_x_batch *b, vl_arena *ar, vl_x_vec 
         for (size_t r = 0; r < n; r++) {
             out->valid[r] = 1;
             out->v.i64[r] = !ok_at(&x, r);
+        }
+        return VL_OK;
+    case VL_X_E_ROUND:
+        VL_RETURN_IF_ERR(vec_new(ar, VL_X_I64, n, out));
+        for (size_t r = 0; r < n; r++) {
+            double v = ok_at(&x, r) ? num_at(&x, r) : NAN;
+            bool ok = isfinite(v) && fabs(v) < 9.2e18;
+            out->valid[r] = ok;
+            out->v.i64[r] = ok ? (x.type == VL_X_I64 ? x.v.i64[r] : llround(v)) : 0;
+        }
+        return VL_OK;
+    case VL_X_E_MOD:
+        VL_RETURN_IF_ERR(vec_new(ar, VL_X_I64, n, out));
+        for (size_t r = 0; r < n; r++) {
+            bool ok = ok_at(&x, r) && ok_at(&y, r) && y.v.i64[r] != 0;
+            int64_t m = 0;
+            if (ok) {
+                int64_t q = y.v.i64[r] == INT64_MIN ? INT64_MAX : (y.v.i64[r] < 0 ? -y.v.i64[r] : y.v.i64[r]);
+                m = x.v.i64[r] % q;
+                if (m < 0) m += q;
+            }
+            out->valid[r] = ok;
+            out->v.i64[r] = m;
         }
         return VL_OK;
     case VL_X_E_DAY:

@@ -65,10 +65,31 @@ check_eq "kpi_daily: DAU is the truth's users per day" \
 check_eq "kpi_daily: new users add up to the distinct users of silver/events" "$(sum kpi_daily new_users)" \
   "$("$V" table scan "$L/silver/events" --columns user_id | sort -u | wc -l)"
 
+# segments and churn need history: 10 days
+L4="$WORK/lake4"
+"$V" generate --events 150000 --days 10 --seed 29 > "$WORK/ev10.ndjson"
+"$V" ingest --lake "$L4" --from "$WORK/ev10.ndjson" > /dev/null 2>&1
+check_eq "etl run over 10 days exits 0" "$(run_status "$V" etl run --lake "$L4")" 0
+grep "user_segments\|churn" "$WORK/err" | sed 's/^/# /'
+last=$("$V" table scan "$L4/gold/user_daily" --columns date | jq -r .date | sort -u | tail -1)
+check_eq "user_segments: one row per user active in the 28 days to $last" \
+  "$("$V" table scan "$L4/gold/user_segments" --columns user_id | jq -r .user_id | sort | uniq | wc -l)" \
+  "$("$V" table scan "$L4/gold/user_daily" --columns user_id | jq -r .user_id | sort -u | wc -l)"
+check_eq "every user has one of the five segments" \
+  "$("$V" table scan "$L4/gold/user_segments" --columns segment | jq -r .segment | grep -cvE '^(new|lapsing|binge|weekend|casual)$')" 0
+check "lapsing users were not active in the last 7 days" sh -c \
+  "'$V' table scan '$L4/gold/user_segments' --where \"segment = 'lapsing'\" --columns days_since_last | jq -e -s 'all(.days_since_last >= 7)' > /dev/null"
+# (too few users here for a meaningful AUC: 1.5M events over 14 days give about 0.88, see docs/etl.md)
+check "the churn model's test AUC is in its commit" sh -c \
+  "'$V' table history '$L4/gold/churn_features' --json | jq -e -s '.[0].commitInfo.operationParameters | (.test_auc == null or (.test_auc >= 0 and .test_auc <= 1)) and .train_rows > 0' > /dev/null"
+check "training rows carry a label and a split, scored rows a score" sh -c \
+  "'$V' table scan '$L4/gold/churn_features' | jq -e -s 'all(.churn_score != null) and (map(select(.split == \"train\" or .split == \"test\")) | all(.churned != null))' > /dev/null"
+check "on 2 days there is no model yet, and the log says why" grep -q "no churn model: it needs 8 days" "$WORK/etl.02.err"
+
 # re-running does nothing
 vs=$("$V" table describe "$L/silver/views" --json | jq .version)
 check_eq "a second run exits 0" "$(run_status "$V" etl run --lake "$L")" 0
-check_eq "it says every table is up to date" "$(grep -c ': up to date' "$WORK/err")" 6
+check_eq "it says every table is up to date" "$(grep -c ': up to date' "$WORK/err")" 9
 check_eq "and commits nothing" "$("$V" table describe "$L/silver/views" --json | jq .version)" "$vs"
 check "the commits record the input versions covered" sh -c \
   "'$V' table describe '$L/silver/views' --json | jq -e '.txns[\"vidlake-etl:silver/events\"] >= 0' > /dev/null"
@@ -132,6 +153,18 @@ check "its log has a line per job that ran" grep -q "vidlake serve: etl: gold/kp
 check_eq "--etl-interval below 1s is a usage error" "$(run_status "$V" serve --lake "$L3" --etl-interval 10ms)" 2
 
 need_duckdb_peer "$T: DuckDB"
+# the same pipeline in DuckDB SQL over the bronze Parquet files (tests/peers/etl_duckdb.mjs)
+VIDLAKE="$V" node "$HERE/../peers/etl_duckdb.mjs" "$L" "$WORK/duckdb_etl" --threads 2 | sed 's/^/# /'
+keys_of() { case $1 in silver_views) echo view_id;; qoe_daily) echo date,device_type,country,cdn,os;;
+  content_daily) echo date,content_id;; ad_daily) echo date,ad_campaign_id,ad_position;; kpi_daily) echo date;; esac; }
+for t in silver_views qoe_daily content_daily ad_daily kpi_daily; do
+  src=${t/_/\/}; [ $t = silver_views ] || src="gold/$t"
+  "$V" table scan "$L/$src" > "$WORK/ours.$t"
+  node "$HERE/rows_cmp.mjs" "$WORK/duckdb_etl/$t.ndjson" "$WORK/ours.$t" "$(keys_of $t)" 1e-12 \
+    startup_ms_p50=0.01,startup_ms_p90=0.01 > "$WORK/cmp.$t" 2>&1; rc=$?
+  sed 's/^/# /' "$WORK/cmp.$t"
+  check_eq "DuckDB SQL computes the same $src (quantiles within 1%)" "$rc" 0
+done
 files=$("$V" table files "$L/bronze/events" | jq -r '.path' | sed "s|^|$L/bronze/events/|" | jq -R . | jq -s -c .)
 node "$PEER" sql "SELECT CAST(event_date AS VARCHAR) AS d, count(DISTINCT event_id) AS n FROM read_parquet($files, hive_partitioning = true) GROUP BY 1 ORDER BY 1" \
   | jq -c '[.d, .n]' > "$WORK/duck"
