@@ -175,3 +175,26 @@ awk -v n="$kev" '/assigned partition/ { a = $1 } /gave up/ { g = $1 }
   END { if (a && g) printf "summary: Kafka -> bronze  %.2f s after the assignment: %.0f events/s\n", secs(g) - secs(a), n / (secs(g) - secs(a)) }' "$tmp/king.txt"
 kill $kpid 2>/dev/null
 wait $kpid 2>/dev/null || true
+
+eev=${VIDLAKE_BENCH_ETL_EVENTS:-20000000}
+echo
+echo "== ETL: $eev generated events over 7 days (2% duplicate, 1% late) in bronze; the whole batch pipeline"
+echo "   (silver events and views, the gold tables), vidlake etl run --full vs the same pipeline in DuckDB SQL"
+echo "   (bench/etl_duckdb.sql) over the same bronze files, both writing zstd Parquet, 2 threads each, in turn"
+"$V" generate --events "$eev" --days 7 --seed 5 --duplicate-fraction 0.02 --late-fraction 0.01 |
+  "$V" ingest --lake "$tmp/elake" --from - --source-id bench-etl 2>&1 | grep '^ingest:' || true
+etl_pair() { # RUN: one vidlake run and one DuckDB run, their wall seconds and peak RSS
+  rm -rf "$tmp/epq"
+  /usr/bin/time -f "vidlake %e s %M KiB" -o "$tmp/et.v.$1" "$V" etl run --lake "$tmp/elake" --full --threads 2 \
+    2> "$tmp/et.log.$1" || { cat "$tmp/et.log.$1"; return 1; }
+  /usr/bin/time -f "duckdb %e s %M KiB" -o "$tmp/et.d.$1" env VIDLAKE="$V" \
+    node tests/peers/etl_duckdb.mjs "$tmp/elake" "$tmp/epq" --threads 2 --parquet > /dev/null
+  cat "$tmp/et.v.$1" "$tmp/et.d.$1"
+}
+for r in 1 2 3; do etl_pair $r; done | tee "$tmp/etl.txt"
+sed 's/^/  /' "$tmp/et.log.3"
+awk '$1 == "vidlake" { v[++nv] = $2; vm = $4 > vm ? $4 : vm } $1 == "duckdb" { d[++nd] = $2; dm = $4 > dm ? $4 : dm }
+  function med(a, n,   i, j, t) { for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t } return a[int((n + 1) / 2)] }
+  END { mv = med(v, nv); md = med(d, nd)
+        printf "summary: ETL  vidlake %.2f s, DuckDB %.2f s (medians of %d): vidlake %.2fx as fast; peak RSS %.0f MiB vs %.0f MiB\n",
+               mv, md, nv, md / mv, vm / 1024, dm / 1024 }' "$tmp/etl.txt"

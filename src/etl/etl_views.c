@@ -241,6 +241,7 @@ typedef struct collect {
     etl_idset views;  /* the views seen on the date */
     etl_idset before; /* views with events the day before */
     bool only_known;  /* keep only rows of views in `views` (the day after) */
+    size_t probed;    /* rows of those views a probe found */
     pthread_mutex_t mu;
     uint32_t *sel[64];
     size_t sel_cap[64];
@@ -259,6 +260,22 @@ static int ids_cb(void *ctx, int worker, const vl_x_batch *b, vl_error *err) {
     }
     pthread_mutex_unlock(&C->mu);
     return rc ? vl_error_set(err, rc, "out of memory") : VL_OK;
+}
+
+/* Counts rows of the date's views (a view_id column): is a later day worth reading whole? */
+static int probe_cb(void *ctx, int worker, const vl_x_batch *b, vl_error *err) {
+    (void)worker, (void)err;
+    collect *C = ctx;
+    const vl_x_vec *v = &b->cols[0];
+    size_t k = 0;
+    for (size_t i = 0, n = vl_x_batch_rows(b); i < n; i++) {
+        size_t r = vl_x_batch_row(b, i);
+        k += (!v->valid || v->valid[r]) && etl_idset_has(&C->views, v->v.str[r]);
+    }
+    pthread_mutex_lock(&C->mu);
+    C->probed += k;
+    pthread_mutex_unlock(&C->mu);
+    return VL_OK;
 }
 
 static int collect_cb(void *ctx, int worker, const vl_x_batch *b, vl_error *err) {
@@ -341,12 +358,17 @@ static int views_of_date(const vl_delta_snapshot *s, int64_t d, int threads, vl_
     /* the following days, for the events of d's views, while there are any
      * (a view runs past midnight; a live one may run for days) */
     C.only_known = true;
+    static const char *const vc[] = {"view_id"};
     for (int64_t k = 1; rc == VL_OK && C.ev->n && k <= 30; k++) {
+        if (k > 1) { /* past the next day views seldom run: look at the ids first */
+            C.probed = 0;
+            rc = scan_date(s, d + k, vc, 1, threads, probe_cb, &C, NULL, err);
+            if (rc || !C.probed) break;
+        }
         size_t before = C.ev->n;
         rc = scan_date(s, d + k, ECOLS, N_E, threads, collect_cb, &C, read, err);
         if (C.ev->n == before) break;
     }
-    static const char *const vc[] = {"view_id"};
     if (rc == VL_OK && C.ev->n) rc = scan_date(s, d - 1, vc, 1, threads, ids_cb, &C, NULL, err);
     /* stable: events of the same instant stay in the order they arrived in
      * (a file's rows are read in order, and each file by one worker) */

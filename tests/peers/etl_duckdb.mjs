@@ -18,6 +18,9 @@
 // with the wall time of the SQL pipeline (reading bronze to the last gold
 // table; not node's start-up nor writing the NDJSON).
 //
+// --parquet writes the tables as zstd Parquet instead (silver_events and
+// silver_views partitioned by date), for the benchmark against `vidlake etl
+// run`, which writes them as Delta tables.
 // --threads N (or VIDLAKE_PEER_THREADS=N) sets DuckDB's `threads`. As in
 // tests/peers/duckdb.mjs, extension auto-install and auto-load are off and no
 // extension repository is reachable: nothing is ever downloaded.
@@ -48,7 +51,7 @@ const OUTPUTS = [
 
 function usage(msg) {
   if (msg) process.stderr.write(`etl_duckdb: ${msg}\n`);
-  process.stderr.write('usage: node tests/peers/etl_duckdb.mjs LAKE OUTDIR [--threads N]\n');
+  process.stderr.write('usage: node tests/peers/etl_duckdb.mjs LAKE OUTDIR [--threads N] [--parquet]\n');
   process.exit(2);
 }
 
@@ -180,9 +183,11 @@ async function writeTable(conn, t, file) {
 async function main() {
   const args = process.argv.slice(2);
   let threads = process.env.VIDLAKE_PEER_THREADS || '';
+  let parquet = false;
   const pos = [];
   for (let i = 0; i < args.length; i++) {
     if (args[i] === '--threads') threads = args[++i];
+    else if (args[i] === '--parquet') parquet = true;
     else if (args[i].startsWith('-')) usage(`unknown option ${args[i]}`);
     else pos.push(args[i]);
   }
@@ -200,13 +205,24 @@ async function main() {
   const t0 = performance.now();
   const st = await conn.extractStatements(sql);
   for (let i = 0; i < st.count; i++) await (await st.prepare(i)).run();
+  if (parquet) {
+    // the benchmark's form: every table written as zstd Parquet, as vidlake
+    // writes its Delta tables (silver partitioned by date), and no NDJSON
+    const out = (n) => sqlString(path.join(outDir, n));
+    await conn.run(`COPY silver_events TO ${out('silver_events')} (FORMAT parquet, COMPRESSION zstd, ` +
+      'PARTITION_BY (event_date), OVERWRITE_OR_IGNORE)');
+    await conn.run(`COPY silver_views TO ${out('silver_views')} (FORMAT parquet, COMPRESSION zstd, ` +
+      'PARTITION_BY (view_date), OVERWRITE_OR_IGNORE)');
+    for (const t of OUTPUTS.slice(1))
+      await conn.run(`COPY ${sqlIdent(t.name)} TO ${out(t.name + '.parquet')} (FORMAT parquet, COMPRESSION zstd)`);
+  }
   const secs = (performance.now() - t0) / 1000;
   let rows = listedRows;
   if (rows === null) {
     const r = await conn.runAndReadAll('SELECT count(*) FROM read_parquet(getvariable(\'bronze_files\'))');
     rows = Number(r.getRows()[0][0]);
   }
-  for (const t of OUTPUTS) await writeTable(conn, t, path.join(outDir, `${t.name}.ndjson`));
+  if (!parquet) for (const t of OUTPUTS) await writeTable(conn, t, path.join(outDir, `${t.name}.ndjson`));
   process.stdout.write(`duckdb etl: ${rows} bronze rows, ${secs.toFixed(3)} s\n`);
 }
 
