@@ -28,10 +28,11 @@ static const char usage_text[] =
     "  --lake LAKE    the lake (a directory)\n"
     "  --full         rebuild every table from its input\n"
     "  --threads N    worker threads (default: the machine's cores, at most 8)\n"
-    "Prints one line per job to stderr.\n";
+    "Prints one line per job to stderr (and a progress bar when it is a terminal).\n";
 
 static void log_line(void *ctx, const char *line) {
-    (void)ctx;
+    vl_progress *pg = ctx;
+    if (pg && pg->enabled) fputs("\r\x1b[K", stderr); /* the line replaces the bar; the next job draws it again */
     fprintf(stderr, "etl: %s\n", line);
 }
 
@@ -91,7 +92,12 @@ int vl_cmd_etl(int argc, char **argv) {
         return 2;
     }
     vl_etl_stats st;
+    vl_progress pg;
+    vl_progress_start(&pg, "etl", "jobs", 9);
+    o.progress = &pg;
+    o.log_ctx = &pg;
     int rc = vl_etl_run(s, &o, &st, &err);
+    vl_progress_finish(&pg);
     vl_store_close(s);
     if (rc) {
         vl_cli_err(CMD, "%s", err.msg);

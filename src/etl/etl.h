@@ -37,6 +37,8 @@ typedef struct vl_etl_opts {
     void *log_ctx;
     /* when set (e.g. on shutdown), the run stops before its next job */
     const atomic_bool *stop;
+    /* a progress bar (may be NULL): jobs done of all, labelled by the job running */
+    vl_progress *progress;
 } vl_etl_opts;
 
 /* What one job did. */

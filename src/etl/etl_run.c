@@ -244,6 +244,15 @@ int vl_etl_run(vl_store *s, const vl_etl_opts *o, vl_etl_stats *st, vl_error *er
         vl_etl_job *job = &st->jobs[st->n_jobs++];
         memset(job, 0, sizeof(*job));
         job->version = -1;
+        if (o->progress) {
+            static const char *const labels[] = {"silver/events", "silver/views", "gold/qoe_daily",
+                                                 "gold/content_daily", "gold/ad_daily", "gold/kpi_daily",
+                                                 "gold/user_daily", "gold/user_segments", "gold/churn_features"};
+            o->progress->label = j < sizeof(labels) / sizeof(labels[0]) ? labels[j] : "etl";
+            o->progress->total = sizeof(jobs) / sizeof(jobs[0]);
+            o->progress->done = j;
+            if (o->progress->enabled) vl_progress__draw(o->progress);
+        }
         int64_t t0 = vl_mono_us();
         int rc = jobs[j](s, o, job, err);
         job->seconds = (double)(vl_mono_us() - t0) / 1e6;
