@@ -160,6 +160,15 @@ int etl_write_gold(vl_store *s, const char *path, const char *ddl, const vl_x_ta
     int rc = vl_delta_table_open(s, path, &tab, err);
     if (rc == VL_OK) rc = vl_delta_txn_begin(tab, &x, err);
     const vl_delta_snapshot *cur = x ? vl_delta_txn_snapshot(x) : NULL;
+    if (rc == VL_OK && cur && !full) {
+        /* a table written by an older vidlake: new columns are added (nullable) */
+        vl_arena a;
+        vl_arena_init(&a, 0);
+        vl_dt_type st;
+        rc = vl_delta_schema_from_ddl(ddl, &a, &st, err);
+        if (rc == VL_OK && !vl_delta_type_equal(&st, &cur->metadata.schema)) rc = vl_delta_txn_evolve_schema(x, &st, err);
+        vl_arena_destroy(&a);
+    }
     if (rc == VL_OK && (!cur || full)) {
         vl_arena a;
         vl_arena_init(&a, 0);
@@ -521,7 +530,11 @@ done:
 
 static const char KPI_DDL[] =
     "date date, dau long, wau long, mau long, stickiness double, new_users long, attempts long, plays long, "
-    "watch_hours double, ad_revenue_usd double, vsf_rate double, rebuffering_ratio double";
+    "watch_hours double, ad_revenue_usd double, vsf_rate double, rebuffering_ratio double, churn_rate_7d double";
+
+/* Per day of kpi_daily's window: DAU, WAU, MAU, new users, users active in
+ * the week before last, and those of them not active in the last week. */
+#define NK 6
 
 typedef struct seen_ctx {
     etl_idset ids;
@@ -629,7 +642,7 @@ int etl_gold_kpi(vl_store *s, const vl_etl_opts *o, vl_etl_job *job, vl_error *e
         if (rc) goto done;
     }
     size_t span = (size_t)(hi - lo + 1);
-    cnt = vl_calloc(span * 4 + 4, sizeof(int64_t));
+    cnt = vl_calloc(span * NK + NK, sizeof(int64_t));
     if (!cnt) {
         rc = vl_error_set(err, VL_ENOMEM, "out of memory");
         goto done;
@@ -641,12 +654,26 @@ int etl_gold_kpi(vl_store *s, const vl_etl_opts *o, vl_etl_job *job, vl_error *e
         bool seen = etl_idset_has(&S.ids, ud->vecs[1].v.str[r]);
         for (size_t k = r; k < e; k++) {
             int64_t day = ud->vecs[0].v.i64[k];
-            if (k == r && !seen) cnt[(day - lo) * 4 + 3]++; /* new */
-            cnt[(day - lo) * 4 + 0]++;                     /* dau */
-            for (int64_t d = day > wau_upto + 1 ? day : wau_upto + 1; d <= day + 6 && d <= hi; d++) cnt[(d - lo) * 4 + 1]++;
+            if (k == r && !seen) cnt[(day - lo) * NK + 3]++; /* new */
+            cnt[(day - lo) * NK + 0]++;                     /* dau */
+            for (int64_t d = day > wau_upto + 1 ? day : wau_upto + 1; d <= day + 6 && d <= hi; d++) cnt[(d - lo) * NK + 1]++;
             if (day + 6 > wau_upto) wau_upto = day + 6;
-            for (int64_t d = day > mau_upto + 1 ? day : mau_upto + 1; d <= day + 29 && d <= hi; d++) cnt[(d - lo) * 4 + 2]++;
+            for (int64_t d = day > mau_upto + 1 ? day : mau_upto + 1; d <= day + 29 && d <= hi; d++) cnt[(d - lo) * NK + 2]++;
             if (day + 29 > mau_upto) mau_upto = day + 29;
+        }
+        /* churn: active in the week before last (D-13 .. D-7), then not in the last (D-6 .. D) */
+        const int64_t *days = ud->vecs[0].v.i64;
+        for (size_t ti = 0; ti < nt; ti++) {
+            int64_t d = targets[ti];
+            bool prev = false, cur = false;
+            for (size_t k = r; k < e; k++) {
+                prev |= days[k] >= d - 13 && days[k] <= d - 7;
+                cur |= days[k] >= d - 6 && days[k] <= d;
+            }
+            if (prev) {
+                cnt[(d - lo) * NK + 4]++;
+                if (!cur) cnt[(d - lo) * NK + 5]++;
+            }
         }
         r = e;
     }
@@ -675,13 +702,15 @@ int etl_gold_kpi(vl_store *s, const vl_etl_opts *o, vl_etl_job *job, vl_error *e
         if (rc) goto done;
     }
     static const char *const names[] = {"date", "dau", "wau", "mau", "stickiness", "new_users", "attempts", "plays",
-                                        "watch_hours", "ad_revenue_usd", "vsf_rate", "rebuffering_ratio"};
+                                        "watch_hours", "ad_revenue_usd", "vsf_rate", "rebuffering_ratio",
+                                        "churn_rate_7d"};
     static const vl_dt_kind kinds[] = {VL_DT_DATE, VL_DT_LONG, VL_DT_LONG, VL_DT_LONG, VL_DT_DOUBLE, VL_DT_LONG,
-                                       VL_DT_LONG, VL_DT_LONG, VL_DT_DOUBLE, VL_DT_DOUBLE, VL_DT_DOUBLE, VL_DT_DOUBLE};
-    rc = vl_x_table_new(names, kinds, 12, &outt, err);
+                                       VL_DT_LONG, VL_DT_LONG, VL_DT_DOUBLE, VL_DT_DOUBLE, VL_DT_DOUBLE, VL_DT_DOUBLE,
+                                       VL_DT_DOUBLE};
+    rc = vl_x_table_new(names, kinds, 13, &outt, err);
     for (size_t i = 0; i < nt && rc == VL_OK; i++) {
         int64_t d = targets[i];
-        const int64_t *c = &cnt[(d - lo) * 4];
+        const int64_t *c = &cnt[(d - lo) * NK];
         if (vl_x_table_row_add(outt) != VL_OK) {
             rc = vl_error_set(err, VL_ENOMEM, "out of memory");
             break;
@@ -712,6 +741,8 @@ int etl_gold_kpi(vl_store *s, const vl_etl_opts *o, vl_etl_job *job, vl_error *e
         vl_x_table_set_f64(outt, 9, row, rev);
         if (att) vl_x_table_set_f64(outt, 10, row, (double)vsf / (double)att);
         if (watch + stall) vl_x_table_set_f64(outt, 11, row, (double)stall / (double)(watch + stall));
+        /* only once the week before last is inside the data */
+        if (c[4] && d - 13 >= all[0]) vl_x_table_set_f64(outt, 12, row, (double)c[5] / (double)c[4]);
     }
     if (rc == VL_OK) rc = etl_write_gold(s, "gold/kpi_daily", KPI_DDL, outt, targets, nt, o->full, ins, 2, NULL, job, err);
     if (rc == VL_OK) job->input_version = in[0].now->version;
