@@ -162,17 +162,21 @@ int etl_silver_events(vl_store *s, const vl_etl_opts *o, vl_etl_job *job, vl_err
             vl_arena_destroy(&a);
             if (rc) break;
         }
+        /* one writer per worker for every date (their buffers stay warm); a
+         * date's files are closed when it is done */
         for (int w = 0; w < threads && rc == VL_OK; w++)
-            rc = vl_x_writer_open(x, (const char *const *)names, types, bst->n_fields, 0, &D.txn_mu, &D.w[w], err);
+            if (!D.w[w])
+                rc = vl_x_writer_open(x, (const char *const *)names, types, bst->n_fields, 0, &D.txn_mu, &D.w[w], err);
         vl_x_scan_opts so = {.columns = (const char *const *)names, .n_columns = bst->n_fields, .files = files, .n_files = nf,
                              .threads = threads};
         if (rc == VL_OK) rc = vl_x_scan(in.now, &so, rows_cb, &D, NULL, err);
-        for (int w = 0; w < threads; w++) {
-            if (rc == VL_OK) rc = vl_x_writer_close(D.w[w], err);
-            else vl_x_writer_abort(D.w[w]);
-            D.w[w] = NULL;
-        }
+        for (int w = 0; w < threads && rc == VL_OK; w++) rc = vl_x_writer_flush(D.w[w], err);
         job->partitions++;
+    }
+    for (int w = 0; w < threads; w++) {
+        if (rc == VL_OK) rc = vl_x_writer_close(D.w[w], err);
+        else vl_x_writer_abort(D.w[w]);
+        D.w[w] = NULL;
     }
     vl_free(files);
     if (rc) goto done;

@@ -384,6 +384,9 @@ int vl_x_writer_open(vl_delta_txn *x, const char *const *names, const vl_x_type 
  *  non-nullable column, a value out of its column's range); the writer's
  *  and the store's errors. */
 int vl_x_writer_add(vl_x_writer *w, const vl_x_batch *b, vl_error *err) VL_MUST_CHECK;
+/** @brief Closes every open file (adding them to the transaction) and
+ *  forgets the partitions; w stays usable (and keeps its buffers). */
+int vl_x_writer_flush(vl_x_writer *w, vl_error *err) VL_MUST_CHECK;
 /** @brief Closes every open file (adding them to the transaction) and frees w. */
 int vl_x_writer_close(vl_x_writer *w, vl_error *err) VL_MUST_CHECK;
 /** @brief Drops the open files (nothing added) and frees w. Accepts NULL. */

@@ -117,7 +117,6 @@ static int to_vec(const vl_pq_column *c, vl_x_type t, vl_dt_kind kind, vl_arena 
     size_t es = t == VL_X_STR ? sizeof(vl_sv) : 8;
     void *d = vl_arena_alloc(a, (n ? n : 1) * es);
     if (!d) return vl_error_set(err, VL_ENOMEM, "out of memory");
-    memset(d, 0, (n ? n : 1) * es);
     int64_t scale_mul = 1, scale_div = 1;
     if (leaf->logical.kind == VL_PQ_LT_TIMESTAMP) {
         if (leaf->logical.unit == VL_PQ_UNIT_MILLIS) scale_mul = 1000;
@@ -125,7 +124,12 @@ static int to_vec(const vl_pq_column *c, vl_x_type t, vl_dt_kind kind, vl_arena 
     }
     size_t k = 0; /* next dense value */
     for (size_t i = 0; i < n; i++) {
-        if (!dense && !v->valid[i]) continue;
+        if (!dense && !v->valid[i]) { /* a null slot holds zero */
+            if (t == VL_X_STR) ((vl_sv *)d)[i] = (vl_sv){"", 0};
+            else if (t == VL_X_F64) ((double *)d)[i] = 0;
+            else ((int64_t *)d)[i] = 0;
+            continue;
+        }
         if (k >= c->n_values)
             return vl_error_set(err, VL_ECORRUPT, "%s: column %s has fewer values than its levels say", file, name);
         switch (ph) {

@@ -135,6 +135,18 @@ static int part_close(vl_x_writer *w, wpart *p, vl_error *err) {
     return rc;
 }
 
+int vl_x_writer_flush(vl_x_writer *w, vl_error *err) {
+    int rc = VL_OK;
+    for (size_t i = 0; i < w->n_parts; i++) {
+        if (rc == VL_OK) rc = part_close(w, &w->parts[i], err);
+        else part_drop(&w->parts[i]);
+        vl_free(w->parts[i].idx);
+    }
+    w->n_parts = 0;
+    vl_arena_reset(&w->keys);
+    return rc;
+}
+
 int vl_x_writer_close(vl_x_writer *w, vl_error *err) {
     int rc = VL_OK;
     for (size_t i = 0; i < w->n_parts && rc == VL_OK; i++) rc = part_close(w, &w->parts[i], err);
