@@ -1,6 +1,11 @@
 /* vidlake - Apache-2.0 */
 /*
- * The live dashboard. Polls the API of the server that served it (docs/api.md)
+ * The dashboard: this file is the Live view and the page's frame (the tabs,
+ * the theme, the URL's #hash); the History view is history.mjs, shown in
+ * place of the live one (#view=history), which then polls only the summary
+ * and the pipeline (the header's status) until it comes back.
+ *
+ * The Live view polls the API of the server that served it (docs/api.md)
  * and renders:
  *   every second   /api/v1/realtime/summary (the tiles, the engine's clock)
  *                  /api/v1/pipeline (the health panel; rates from deltas)
@@ -20,6 +25,7 @@
  *   window.__vidlake_stats   counters of polls and renders
  */
 import * as F from './format.mjs';
+import * as H from './history.mjs';
 
 const API = 'api/v1'; /* relative: the page also works behind a proxy that mounts it under a prefix */
 const TICK_MS = 1000;
@@ -37,6 +43,7 @@ const $ = (sel, root = document) => root.querySelector(sel);
 const $$ = (sel, root = document) => Array.from(root.querySelectorAll(sel));
 
 const st = {
+  view: 'live',     /* or 'history' */
   window: '5m',
   range: '15m',
   tick: 0,
@@ -694,7 +701,7 @@ async function tick() {
     if (!document.hidden) {
       const n = st.tick++;
       const jobs = [part('summary', loadSummary), part('pipeline', loadPipeline)];
-      if (n % 2 === 0) {
+      if (n % 2 === 0 && st.view === 'live') {
         jobs.push(part('series', loadSeries), part('tables', loadTables));
         jobs.push(part('top', async () => { await loadTop(); if (n % 4 === 0) await part('qoe', loadQoe); }));
       }
@@ -716,10 +723,32 @@ function readHash() {
   const h = new URLSearchParams(location.hash.slice(1));
   if (WINDOWS.includes(h.get('window'))) st.window = h.get('window');
   if (h.get('range') in RANGES) st.range = h.get('range');
+  st.view = h.get('view') === 'history' ? 'history' : 'live';
+  if (h.get('days') in H.RANGES) H.setRange(h.get('days'));
 }
 
 function writeHash() {
-  history.replaceState(null, '', `#window=${st.window}&range=${st.range}`);
+  const more = st.view === 'history' ? `&view=history&days=${H.range()}` : '';
+  history.replaceState(null, '', `#window=${st.window}&range=${st.range}${more}`);
+}
+
+/* Live or History: which <main> shows (CSS on body[data-view]), the tabs,
+ * the title; the history view polls while shown. */
+function applyView() {
+  const live = st.view === 'live';
+  document.body.dataset.view = st.view;
+  for (const b of $$('#view-tabs button')) b.setAttribute('aria-selected', String(b.dataset.view === st.view));
+  $('#view-sub').textContent = live ? 'real-time' : 'history';
+  document.title = live ? 'vidlake · live' : 'vidlake · history';
+  H.show(!live);
+}
+
+function setView(v) {
+  if (v === st.view) return;
+  st.view = v;
+  applyView();
+  writeHash();
+  if (v === 'live') { st.tick = 0; tick(); } /* the charts and tables catch up at once */
 }
 
 function syncControls() {
@@ -735,6 +764,10 @@ function restart() {
   tick();
 }
 
+$('#view-tabs').addEventListener('click', (e) => {
+  const v = e.target.closest('button')?.dataset.view;
+  if (v) setView(v);
+});
 $('#window-seg').addEventListener('click', (e) => {
   const v = e.target.closest('button')?.dataset.v;
   if (v && v !== st.window) { st.window = v; restart(); }
@@ -747,6 +780,7 @@ $('#range-seg').addEventListener('click', (e) => {
 function applyTheme(theme) {
   document.documentElement.dataset.theme = theme;
   rebuildCharts();
+  H.retheme();
 }
 let saved = (() => { try { return localStorage.getItem('vidlake-theme'); } catch { return null; } })();
 const media = window.matchMedia('(prefers-color-scheme: light)');
@@ -760,13 +794,16 @@ $('#theme').addEventListener('click', () => {
 });
 document.addEventListener('visibilitychange', () => { if (!document.hidden) tick(); });
 window.addEventListener('hashchange', () => {
-  const before = st.window + st.range;
+  const before = st.window + st.range, view = st.view;
   readHash();
+  if (st.view !== view) { const v = st.view; st.view = view; setView(v); }
   if (st.window + st.range !== before) { st.series = {}; restart(); }
 });
 
 for (const h of $$('.host')) h.textContent = location.host;
+H.init(() => writeHash());
 readHash();
+applyView();
 syncControls();
 for (const name of Object.keys(CHARTS)) makeChart(name);
 tick();

@@ -61,6 +61,13 @@ const char *vl_http_req_path(const vl_http_req *r);
 const char *vl_http_req_header(const vl_http_req *r, const char *name);
 /** @brief A query argument's value (URL-decoded), NULL when absent. */
 const char *vl_http_req_arg(const vl_http_req *r, const char *name);
+/* Receives one query argument: key and value URL-decoded, value NULL for a
+ * bare "?key". Return true to go on, false to stop. */
+typedef bool (*vl_http_arg_cb)(void *ctx, const char *key, const char *value);
+/** @brief Calls cb for each query argument in the order sent, a repeated
+ *  key once per occurrence (vl_http_req_arg sees only the first). The
+ *  strings live as long as the request. */
+void vl_http_req_args(const vl_http_req *r, vl_http_arg_cb cb, void *ctx);
 const char *vl_http_req_body(const vl_http_req *r, size_t *n);
 /** @brief The client's address, e.g. "127.0.0.1". */
 const char *vl_http_req_client(const vl_http_req *r);
@@ -73,7 +80,7 @@ typedef struct vl_server_opts {
     vl_http_opts http;
     vl_collector *collector; /* POST /v1/events; NULL: 404 */
     vl_rt *rt;               /* /api/v1/realtime/...; NULL: 404 */
-    vl_store *lake;          /* /api/v1/tables; NULL: 404 */
+    vl_store *lake;          /* /api/v1/tables and /api/v1/gold; NULL: 404 */
 } vl_server_opts;
 
 int vl_server_start(const vl_server_opts *o, vl_server **out, vl_error *err) VL_MUST_CHECK;

@@ -6,6 +6,7 @@
  *   GET /api/v1/realtime/top         ?dim=content_id&metric=plays&k=10&window=5m
  *   GET /api/v1/tables               each table's version, files, rows, last commit
  *   GET /api/v1/pipeline             the collector's and the engine's figures
+ *   GET /api/v1/gold[/<table>]       the daily gold tables (server_gold.c)
  * Parameters are checked here (400 naming the parameter); the engine
  * (src/stream) answers the real-time queries under its lock, in well under
  * a millisecond for the default windows.
@@ -208,8 +209,9 @@ static void pipeline(vl_server *s, vl_http_resp *resp) {
 void vl_server_api(vl_server *s, const vl_http_req *req, vl_http_resp *resp) {
     const char *path = vl_http_req_path(req), *method = vl_http_req_method(req);
     const char *p = path + strlen("/api/v1/");
+    bool gold = strncmp(p, "gold", 4) == 0 && (p[4] == 0 || p[4] == '/');
     bool known = strcmp(p, "realtime/summary") == 0 || strcmp(p, "realtime/timeseries") == 0 ||
-                 strcmp(p, "realtime/top") == 0 || strcmp(p, "tables") == 0 || strcmp(p, "pipeline") == 0;
+                 strcmp(p, "realtime/top") == 0 || strcmp(p, "tables") == 0 || strcmp(p, "pipeline") == 0 || gold;
     if (known && strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) {
         vl_server_json_error(resp, 405, "the API answers GET only");
         return;
@@ -217,6 +219,7 @@ void vl_server_api(vl_server *s, const vl_http_req *req, vl_http_resp *resp) {
     if (strncmp(p, "realtime/", 9) == 0) realtime(s, p + 9, req, resp);
     else if (strcmp(p, "tables") == 0) tables(s, resp);
     else if (strcmp(p, "pipeline") == 0) pipeline(s, resp);
+    else if (gold) vl_server_gold(s, p + 4, req, resp);
     else vl_server_json_error(resp, 404, "no such path: the API has /api/v1/realtime/{summary,timeseries,top}, "
-                                         "/api/v1/tables and /api/v1/pipeline");
+                                         "/api/v1/tables, /api/v1/pipeline and /api/v1/gold/<table>");
 }

@@ -46,6 +46,23 @@ const char *vl_http_req_header(const vl_http_req *r, const char *name) {
 const char *vl_http_req_arg(const vl_http_req *r, const char *name) {
     return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, name);
 }
+
+typedef struct args_it {
+    vl_http_arg_cb cb;
+    void *ctx;
+} args_it;
+
+static enum MHD_Result arg_one(void *cls, enum MHD_ValueKind kind, const char *key, const char *value) {
+    (void)kind;
+    const args_it *it = cls;
+    return it->cb(it->ctx, key, value) ? MHD_YES : MHD_NO;
+}
+
+void vl_http_req_args(const vl_http_req *r, vl_http_arg_cb cb, void *ctx) {
+    args_it it = {cb, ctx};
+    (void)MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, arg_one, &it);
+}
+
 const char *vl_http_req_body(const vl_http_req *r, size_t *n) {
     *n = r->body.n;
     return r->body.p ? r->body.p : "";

@@ -5,7 +5,7 @@
  *   GET  /healthz     the process is up
  *   GET  /readyz      it accepts events (not shutting down, WAL writable)
  *   GET  /metrics     Prometheus text exposition of the pipeline figures
- *   GET  /api/v1/...  the JSON API (server_api.c)
+ *   GET  /api/v1/...  the JSON API (server_api.c; the gold tables: server_gold.c)
  *   GET  / and /assets/...  the dashboard, built into the binary
  * Anything else: 404, or 405 for a known path and wrong method.
  */
@@ -100,8 +100,14 @@ int vl_server_start(const vl_server_opts *o, vl_server **out, vl_error *err) {
     pthread_mutex_init(&s->tables_mu, NULL);
     s->tables[0].name = "bronze/events";
     s->tables[1].name = "bronze/dead_letters";
+    if (s->lake && !(s->gold = vl_gold_cache_new())) {
+        pthread_mutex_destroy(&s->tables_mu);
+        vl_free(s);
+        return vl_error_set(err, VL_ENOMEM, "out of memory");
+    }
     int rc = vl_http_start(&o->http, handle, s, &s->http, err);
     if (rc) {
+        vl_gold_cache_free(s->gold);
         pthread_mutex_destroy(&s->tables_mu);
         vl_free(s);
         return rc;
@@ -115,6 +121,7 @@ int vl_server_port(const vl_server *s) { return vl_http_port(s->http); }
 void vl_server_stop(vl_server *s) {
     if (!s) return;
     vl_http_stop(s->http);
+    vl_gold_cache_free(s->gold);
     pthread_mutex_destroy(&s->tables_mu);
     vl_free(s);
 }

@@ -17,8 +17,19 @@
 //       series of every chart has points; top content, breakdowns, pipeline and tables are
 //       filled; a phone-sized viewport does not scroll sideways. Saves a
 //       full-page screenshot.
+//   node tests/browser/dashboard.mjs history URL SCREENSHOT.png
+//       a server whose lake has gold tables (`vidlake etl run`): the History
+//       tab (#view=history) shows the daily KPIs as charts with a point per
+//       day the API has, the latest day's KPI table with exactly the
+//       formatting of the API's values (fetched here), the top 10 content of
+//       the latest day in the API's order, rebuffering and start failures per
+//       device type, and ads by position; the live view is hidden, and comes
+//       back with its tab. Saves a full-page screenshot.
+//   node tests/browser/dashboard.mjs history-empty URL
+//       a lake without gold tables: the History view says to run
+//       `vidlake etl run`, and asks for no table (no 404).
 //
-// Both modes fail on any console error, uncaught exception, failed request,
+// Every mode fails on any console error, uncaught exception, failed request,
 // HTTP status >= 400, or request to another origin than URL's (the page
 // must work offline). Prints "ok NAME" or "FAIL NAME: why" per check; exits
 // 1 when a check failed.
@@ -47,9 +58,18 @@ const TOL = {
 };
 const CHARTS = ['audience', 'startup', 'quality', 'traffic'];
 
+// The History view's latest-day KPI table, and how each value is written.
+const HKPIS = {
+  dau: F.count, plays: F.count, watch_hours: (h) => F.hours(h === null ? null : h * 3600), ad_revenue_usd: F.usd,
+  vsf_rate: F.pct, rebuffering_ratio: F.pct, attempts: F.count, new_users: F.count, mau: F.count, stickiness: F.pct,
+};
+const HCHARTS = ['kpi_dau', 'kpi_plays', 'kpi_watch_hours', 'kpi_ad_revenue_usd', 'kpi_vsf_rate', 'kpi_rebuffering_ratio',
+  'qoe_rebuf', 'qoe_vsf'];
+
+const MODES = ['empty', 'live', 'history', 'history-empty'];
 const [mode, url, shot] = process.argv.slice(2);
-if (!['empty', 'live'].includes(mode) || !url || (mode === 'live' && !shot)) {
-  console.error('usage: dashboard.mjs empty URL | live URL SCREENSHOT.png');
+if (!MODES.includes(mode) || !url || (['live', 'history'].includes(mode) && !shot)) {
+  console.error('usage: dashboard.mjs empty URL | live URL SCREENSHOT.png | history URL SCREENSHOT.png | history-empty URL');
   process.exit(2);
 }
 const base = new URL(url);
@@ -275,8 +295,142 @@ async function live() {
   }
 }
 
+// ---------------------------------------------------------------- history
+
+const hsnap = (page) => page.evaluate(() => {
+  const rows = (sel) => Array.from(document.querySelectorAll(sel)).map((tr) =>
+    Array.from(tr.querySelectorAll('td')).map((td) => td.textContent.trim()));
+  const shown = (sel) => { const e = document.querySelector(sel); return !!e && getComputedStyle(e).display !== 'none' && !e.hidden; };
+  const charts = {};
+  for (const [name, u] of Object.entries(window.__vidlake_hcharts || {})) {
+    charts[name] = { x: u.data[0].length, series: u.series.length - 1,
+      points: u.data.slice(1).map((a) => a.filter((v) => v !== null && v !== undefined).length) };
+  }
+  return {
+    h: window.__vidlake_history,
+    charts,
+    kpis: Object.fromEntries(Array.from(document.querySelectorAll('#hkpi-table tbody tr')).map((tr) =>
+      [tr.dataset.kpi, tr.querySelector('td.v').textContent.trim()])),
+    kpiDay: document.querySelector('#hkpi-day')?.textContent.trim(),
+    top: rows('#htop tbody tr'),
+    topIds: Array.from(document.querySelectorAll('#htop tbody tr')).map((tr) => tr.dataset.content),
+    ads: Array.from(document.querySelectorAll('#hads tbody tr')).map((tr) => [tr.dataset.position, tr.querySelectorAll('td')[1].textContent.trim()]),
+    legends: Object.fromEntries(Array.from(document.querySelectorAll('[data-hlegend]')).map((l) => [l.dataset.hlegend, l.querySelectorAll('.item').length])),
+    liveShown: shown('#live'),
+    historyShown: shown('#history'),
+    bodyShown: shown('#history-body'),
+    emptyShown: shown('#history-empty'),
+    emptyText: document.querySelector('#history-empty')?.textContent.replace(/\s+/g, ' ').trim(),
+    tab: document.querySelector('#view-tabs [aria-selected="true"]')?.dataset.view,
+    title: document.title,
+    hash: location.hash,
+  };
+});
+
+async function hwait(page, pred, ms) {
+  const end = Date.now() + ms;
+  let s = await hsnap(page);
+  while (!pred(s) && Date.now() < end) {
+    await page.waitForTimeout(200);
+    s = await hsnap(page);
+  }
+  return s;
+}
+
+async function history() {
+  const { browser, page, problems } = await open({ width: 1440, height: 900 });
+  try {
+    await loadPage(page, '#view=history');
+    const ready = (x) => x.h && x.h.state === 'ready' && HCHARTS.every((c) => x.charts[c]) && x.top.length > 0;
+    let s = await hwait(page, ready, 20000);
+    check('history: the view loads from /api/v1/gold within 20 s', ready(s), `state ${j(s.h && s.h.state)}, charts ${j(Object.keys(s.charts))}, top ${s.top.length}` +
+      (s.h && s.h.error ? `, error ${s.h.error}` : ''));
+    check('history: the History tab is selected, the live view hidden', s.tab === 'history' && s.historyShown && !s.liveShown && s.bodyShown && !s.emptyShown,
+      `tab ${j(s.tab)}, history shown ${s.historyShown}, live shown ${s.liveShown}, body ${s.bodyShown}, empty ${s.emptyShown}`);
+    check('history: the title says history', /vidlake/.test(s.title) && /history/.test(s.title), j(s.title));
+
+    // Our own reading of the API, over the range the page shows.
+    const index = await apiGet('/api/v1/gold');
+    const by = Object.fromEntries(index.tables.map((t) => [t.name, t]));
+    const newest = ['kpi_daily', 'content_daily', 'qoe_daily', 'ad_daily'].map((n) => by[n] && by[n].to).filter(Boolean).sort().pop();
+    check('history: the range ends on the newest day of the gold tables, 30 days long',
+      s.h.to === newest && Date.parse(s.h.to) - Date.parse(s.h.from) === 29 * 86400000, `page ${s.h.from}..${s.h.to}, newest ${newest}`);
+    const kpi = await apiGet(`/api/v1/gold/kpi_daily?from=${s.h.from}&to=${s.h.to}`);
+    const latest = kpi.rows[kpi.rows.length - 1];
+    check('history: the KPI table is of the latest day', s.kpiDay === latest.date, `page ${j(s.kpiDay)}, API ${j(latest.date)}`);
+    const want = Object.fromEntries(Object.entries(HKPIS).map(([k, fmt]) => [k, fmt(latest[k])]));
+    const bad = Object.keys(want).filter((k) => s.kpis[k] !== want[k]);
+    check('history: the KPI table shows the API\'s latest-day values, formatted', bad.length === 0 && Object.keys(s.kpis).length === Object.keys(want).length,
+      bad.map((k) => `${k}: shows ${j(s.kpis[k])}, API ${j(latest[k])} is ${j(want[k])}`).join('; ') || `rows ${j(Object.keys(s.kpis))}`);
+    for (const c of HCHARTS.filter((n) => n.startsWith('kpi_'))) {
+      const d = s.charts[c];
+      check(`history: chart ${c} has a point per day (${kpi.rows.length})`, d && d.x === kpi.rows.length && d.points.every((n) => n === kpi.rows.length), `data ${j(d)}`);
+    }
+    const qoe = await apiGet(`/api/v1/gold/qoe_daily?from=${s.h.from}&to=${s.h.to}&group_by=date,device_type&limit=100000`);
+    const devices = new Set(qoe.rows.map((r) => r.device_type));
+    for (const c of ['qoe_rebuf', 'qoe_vsf']) {
+      const d = s.charts[c];
+      check(`history: chart ${c} has a series per device type (${devices.size}), each with points`,
+        d && d.series === devices.size && d.points.every((n) => n > 0) && s.legends[c] === devices.size, `data ${j(d)}, legend ${j(s.legends[c])}`);
+    }
+    const topDay = by.content_daily.to;
+    const top = await apiGet(`/api/v1/gold/content_daily?from=${topDay}&to=${topDay}&order_by=-plays&limit=10`);
+    check('history: top content is the API\'s top 10 of the latest day, in order', j(s.topIds) === j(top.rows.map((r) => r.content_id)),
+      `page ${j(s.topIds)}, API ${j(top.rows.map((r) => r.content_id))}`);
+    check('history: ... with their plays', j(s.top.map((r) => r[2])) === j(top.rows.map((r) => F.count(r.plays))), j(s.top.map((r) => r[2])));
+    const ads = await apiGet(`/api/v1/gold/ad_daily?from=${s.h.from}&to=${s.h.to}&group_by=ad_position`);
+    const wantAds = [...ads.rows].sort((a, b) => b.impressions - a.impressions).map((r) => [r.ad_position ?? '', F.count(r.impressions)]);
+    check('history: ads by position, with impressions', ads.rows.length > 0 && j(s.ads) === j(wantAds), `page ${j(s.ads)}, API ${j(wantAds)}`);
+    checkProblems(problems, 'history');
+
+    await page.screenshot({ path: shot, fullPage: true });
+    ok(`history: screenshot saved (${shot})`);
+
+    const theme0 = await page.evaluate(() => document.documentElement.dataset.theme);
+    await page.click('#theme');
+    s = await hwait(page, (x) => HCHARTS.every((c) => x.charts[c] && x.charts[c].points.every((n) => n > 0)), 3000);
+    const theme1 = await page.evaluate(() => document.documentElement.dataset.theme);
+    check('history: the theme switch redraws the charts', theme1 !== theme0 && HCHARTS.every((c) => s.charts[c] && s.charts[c].points.every((n) => n > 0)),
+      `theme ${theme0} -> ${theme1}, charts ${j(s.charts)}`);
+    await page.click('#theme');
+
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.waitForTimeout(500);
+    const sideways = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    check('history: on a phone-sized screen the page does not scroll sideways', sideways <= 0, `${sideways} px too wide`);
+    await page.setViewportSize({ width: 1440, height: 900 });
+
+    await page.click('#tab-live');
+    s = await hwait(page, (x) => x.liveShown, 5000);
+    check('history: the Live tab brings the live view back', s.liveShown && !s.historyShown && s.tab === 'live' && !/view=history/.test(s.hash),
+      `live ${s.liveShown}, history ${s.historyShown}, tab ${j(s.tab)}, hash ${j(s.hash)}`);
+    await page.click('#tab-history');
+    s = await hwait(page, (x) => x.historyShown && x.h && x.h.loads >= 2, 10000);
+    check('history: ... and the History tab the history, read again', s.historyShown && s.h.state === 'ready' && /view=history/.test(s.hash),
+      `history ${s.historyShown}, loads ${j(s.h && s.h.loads)}, hash ${j(s.hash)}`);
+    checkProblems(problems, 'history, after switching views');
+  } finally {
+    await browser.close();
+  }
+}
+
+async function historyEmpty() {
+  const { browser, page, problems } = await open({ width: 1280, height: 900 });
+  try {
+    await loadPage(page, '#view=history');
+    const s = await hwait(page, (x) => x.h && x.h.state === 'empty', 15000);
+    check('history-empty: the view reads the list of gold tables', s.h && s.h.state === 'empty', `state ${j(s.h && s.h.state)}`);
+    check('history-empty: it says there is no history yet and to run vidlake etl run',
+      s.emptyShown && !s.bodyShown && /vidlake etl run/.test(s.emptyText || ''), `empty shown ${s.emptyShown}, body ${s.bodyShown}, text ${j(s.emptyText)}`);
+    check('history-empty: no chart was made', Object.keys(s.charts).length === 0, j(Object.keys(s.charts)));
+    checkProblems(problems, 'history-empty');
+  } finally {
+    await browser.close();
+  }
+}
+
 try {
-  await (mode === 'empty' ? empty() : live());
+  await ({ empty, live, history, 'history-empty': historyEmpty })[mode]();
 } catch (e) {
   fail(`dashboard ${mode}`, e && e.stack ? e.stack.split('\n').slice(0, 3).join(' ') : String(e));
 }
