@@ -142,6 +142,8 @@ static inline vl_sv vl_sv_make(const char *p, size_t n) { return (vl_sv){p, n}; 
 vl_sv vl_sv_cstr(const char *s);
 bool vl_sv_eq(vl_sv a, vl_sv b);
 bool vl_sv_eq_cstr(vl_sv a, const char *s);
+/** @brief Equality ignoring ASCII case (column names of Parquet files). */
+bool vl_sv_eq_nocase(vl_sv a, vl_sv b);
 int vl_sv_cmp(vl_sv a, vl_sv b); /* byte order */
 
 /** @brief The length (2..4) of the well-formed UTF-8 sequence starting at p,

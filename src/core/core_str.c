@@ -19,6 +19,17 @@ bool vl_sv_eq(vl_sv a, vl_sv b) { return a.n == b.n && (a.n == 0 || memcmp(a.p, 
 
 bool vl_sv_eq_cstr(vl_sv a, const char *s) { return vl_sv_eq(a, vl_sv_cstr(s)); }
 
+bool vl_sv_eq_nocase(vl_sv a, vl_sv b) {
+    if (a.n != b.n) return false;
+    for (size_t i = 0; i < a.n; i++) {
+        char x = a.p[i], y = b.p[i];
+        if (x >= 'A' && x <= 'Z') x = (char)(x + 32);
+        if (y >= 'A' && y <= 'Z') y = (char)(y + 32);
+        if (x != y) return false;
+    }
+    return true;
+}
+
 int vl_sv_cmp(vl_sv a, vl_sv b) {
     size_t n = a.n < b.n ? a.n : b.n;
     int c = n ? memcmp(a.p, b.p, n) : 0;

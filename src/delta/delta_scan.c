@@ -130,17 +130,6 @@ static int file_row(void *ctx, const vl_sv *in, vl_error *err) {
     return rc;
 }
 
-static bool name_eq_ci(vl_sv a, vl_sv b) {
-    if (a.n != b.n) return false;
-    for (size_t i = 0; i < a.n; i++) {
-        char x = a.p[i], y = b.p[i];
-        if (x >= 'A' && x <= 'Z') x = (char)(x + 32);
-        if (y >= 'A' && y <= 'Z') y = (char)(y + 32);
-        if (x != y) return false;
-    }
-    return true;
-}
-
 void vl_delta__scratch_init(vl_delta__scratch *sc) {
     vl_arena_init(&sc->cols, 1 << 20);
     vl_buf_init(&sc->body);
@@ -217,7 +206,7 @@ int vl_delta__read_file_rows(const vl_delta_snapshot *s, const vl_delta_file *f,
         for (uint32_t c = 0; c < root->n_children && F.src[i] < 0; c++)
             if (vl_sv_eq(root->children[c].name, name)) F.src[i] = (int32_t)c;
         for (uint32_t c = 0; c < root->n_children && F.src[i] < 0; c++)
-            if (name_eq_ci(root->children[c].name, name)) F.src[i] = (int32_t)c;
+            if (vl_sv_eq_nocase(root->children[c].name, name)) F.src[i] = (int32_t)c;
         if (F.src[i] >= 0 && want[i]) fields[F.src[i]] = true;
     }
     if (rc) goto done;

@@ -26,22 +26,6 @@ typedef struct dedup {
     int64_t rows_in, rows_out;
 } dedup;
 
-static int ids_cb(void *ctx, int worker, const vl_x_batch *b, vl_error *err) {
-    (void)worker;
-    dedup *D = ctx;
-    const vl_x_vec *v = &b->cols[0];
-    pthread_mutex_lock(&D->mu);
-    int rc = VL_OK;
-    for (size_t i = 0, n = vl_x_batch_rows(b); i < n && rc == VL_OK; i++) {
-        size_t r = vl_x_batch_row(b, i);
-        bool fresh;
-        if (v->valid && !v->valid[r]) continue;
-        rc = etl_idset_add(&D->ids, v->v.str[r], &fresh);
-    }
-    pthread_mutex_unlock(&D->mu);
-    return rc ? vl_error_set(err, rc, "out of memory") : VL_OK;
-}
-
 static int rows_cb(void *ctx, int worker, const vl_x_batch *b, vl_error *err) {
     dedup *D = ctx;
     size_t n = vl_x_batch_rows(b);
@@ -158,7 +142,8 @@ int etl_silver_events(vl_store *s, const vl_etl_opts *o, vl_etl_job *job, vl_err
             const char *idc[] = {"event_id"};
             rc = etl_dates_expr("event_date", &in.dates[di], 1, &out->metadata.schema, &a, &e, err);
             vl_x_scan_opts so = {.columns = idc, .n_columns = 1, .where = e, .threads = threads};
-            if (rc == VL_OK) rc = vl_x_scan(out, &so, ids_cb, &D, NULL, err);
+            etl_idsink k = {&D.ids, &D.mu};
+            if (rc == VL_OK) rc = vl_x_scan(out, &so, etl_idsink_cb, &k, NULL, err);
             vl_arena_destroy(&a);
             if (rc) break;
         }
@@ -180,23 +165,14 @@ int etl_silver_events(vl_store *s, const vl_etl_opts *o, vl_etl_job *job, vl_err
     }
     vl_free(files);
     if (rc) goto done;
-    char app[64];
-    snprintf(app, sizeof(app), VL_ETL_APP_PREFIX "bronze/events");
-    rc = vl_delta_txn_set_app_version(x, app, in.now->version, err);
-    if (rc == VL_OK) rc = vl_delta_txn_set_operation(x, o->full ? "CREATE OR REPLACE TABLE AS SELECT" : "WRITE", NULL, err);
-    if (rc == VL_OK) rc = vl_delta_txn_commit(x, &etl_commit_opts, &job->version, err);
+    etl_input *ins[] = {&in};
+    rc = etl_commit(x, ins, 1, o->full, NULL, job, err);
     if (rc == VL_OK) {
-        job->ran = true;
-        job->input_version = in.now->version;
         job->rows_read = D.rows_in;
         job->rows_written = D.rows_out;
     }
 done:
-    if (rc && err) {
-        char msg[sizeof(err->msg)];
-        snprintf(msg, sizeof(msg), "%s", err->msg);
-        vl_error_set(err, rc, "silver/events: %s", msg);
-    }
+    etl_fail_msg(rc, "silver/events", err);
     for (uint32_t c = 0; c < n_names; c++) vl_free(names[c]);
     vl_free(names);
     vl_free(types);

@@ -150,6 +150,28 @@ int etl_project(const vl_x_table *t, const char *const *names, const vl_dt_kind 
     return rc;
 }
 
+int etl_left_join(const vl_x_table *probe, const vl_x_table *build, uint32_t n_keys, vl_x_table **out,
+                  vl_error *err) {
+    *out = NULL;
+    uint32_t n = probe->n_cols + build->n_cols;
+    const char **names = vl_calloc(n + 1, sizeof(char *));
+    uint32_t *keys = vl_calloc(n_keys + 1, sizeof(uint32_t));
+    vl_x_join *j = NULL;
+    int rc = names && keys ? VL_OK : vl_error_set(err, VL_ENOMEM, "out of memory");
+    for (uint32_t c = 0; rc == VL_OK && c < probe->n_cols; c++) names[c] = probe->names[c];
+    for (uint32_t c = 0; rc == VL_OK && c < build->n_cols; c++) names[probe->n_cols + c] = build->names[c];
+    for (uint32_t k = 0; rc == VL_OK && k < n_keys; k++) keys[k] = k;
+    if (rc == VL_OK)
+        rc = vl_x_join_new(build, keys, keys, n_keys, VL_X_JOIN_LEFT, probe->kinds, probe->n_cols, names, 1, &j, err);
+    vl_x_batch pb = vl_x_table_batch(probe);
+    if (rc == VL_OK) rc = vl_x_join_probe(j, 0, &pb, err);
+    if (rc == VL_OK) rc = vl_x_join_finish(j, out, err);
+    vl_x_join_free(j);
+    vl_free(names);
+    vl_free(keys);
+    return rc;
+}
+
 /* Rewrites dates of gold table `path` with rows t (schema ddl, partition
  * "date"), recording the inputs' versions. */
 int etl_write_gold(vl_store *s, const char *path, const char *ddl, const vl_x_table *t, const int64_t *dates,
@@ -183,18 +205,8 @@ int etl_write_gold(vl_store *s, const char *path, const char *ddl, const vl_x_ta
         for (size_t i = 0; i < cur->n_files && rc == VL_OK; i++) rc = vl_delta_txn_remove(x, &cur->files[i], true, err);
     else if (rc == VL_OK) rc = etl_remove_dates(x, "date", dates, n_dates, &removed, err);
     if (rc == VL_OK && t->n) rc = vl_x_table_write_delta(t, x, 0, err);
-    for (size_t i = 0; i < n_ins && rc == VL_OK; i++) {
-        char app[96];
-        snprintf(app, sizeof(app), VL_ETL_APP_PREFIX "%s", vl_delta_table_path(ins[i]->t));
-        size_t l = strlen(app);
-        if (l && app[l - 1] == '/') app[l - 1] = 0;
-        rc = vl_delta_txn_set_app_version(x, app, ins[i]->now->version, err);
-    }
-    if (rc == VL_OK)
-        rc = vl_delta_txn_set_operation(x, full ? "CREATE OR REPLACE TABLE AS SELECT" : "WRITE", params_json, err);
-    if (rc == VL_OK) rc = vl_delta_txn_commit(x, &etl_commit_opts, &job->version, err);
+    if (rc == VL_OK) rc = etl_commit(x, ins, n_ins, full, params_json, job, err);
     if (rc == VL_OK) {
-        job->ran = true;
         job->rows_written = (int64_t)t->n;
         job->partitions = n_dates;
     }
@@ -362,7 +374,6 @@ int etl_gold_content(vl_store *s, const vl_etl_opts *o, vl_etl_job *job, vl_erro
     vl_arena ar;
     vl_arena_init(&ar, 0);
     vl_x_table *va = NULL, *ia = NULL, *joined = NULL, *outt = NULL;
-    vl_x_join *j = NULL;
     int64_t *dates = NULL;
     size_t nd = 0;
     int rc = etl_open_inputs(s, "gold/content_daily", in_paths, dcols, 2, o->full, in, &todo, err);
@@ -414,17 +425,8 @@ int etl_gold_content(vl_store *s, const vl_etl_opts *o, vl_etl_job *job, vl_erro
     rc = etl_query_run(&qe, &ia, &job->rows_read, err);
     if (rc) goto done;
     /* views LEFT JOIN interactions ON (date, content_id) */
-    {
-        const char *jn[20 + 6];
-        for (uint32_t c = 0; c < va->n_cols; c++) jn[c] = va->names[c];
-        for (uint32_t c = 0; c < ia->n_cols; c++) jn[va->n_cols + c] = ia->names[c];
-        static const uint32_t jk[] = {0, 1};
-        rc = vl_x_join_new(ia, jk, jk, 2, VL_X_JOIN_LEFT, va->kinds, va->n_cols, jn, 1, &j, err);
-        vl_x_batch vb = vl_x_table_batch(va);
-        if (rc == VL_OK) rc = vl_x_join_probe(j, 0, &vb, err);
-        if (rc == VL_OK) rc = vl_x_join_finish(j, &joined, err);
-        if (rc) goto done;
-    }
+    rc = etl_left_join(va, ia, 2, &joined, err);
+    if (rc) goto done;
     /* joined: date, content_id, content_type, views, plays, uv, watch, completions, pct, base, r1..r10,
      * date, content_id, likes, dislikes, comments, shares */
     enum { J_D, J_C, J_CT, J_V, J_P, J_UV, J_W, J_CP, J_PCT, J_BASE, J_R1, J_L = J_R1 + 10 + 2 };
@@ -453,7 +455,6 @@ int etl_gold_content(vl_store *s, const vl_etl_opts *o, vl_etl_job *job, vl_erro
     if (rc == VL_OK) job->input_version = in[0].now->version;
 done:
     etl_fail_msg(rc, "gold/content_daily", err);
-    vl_x_join_free(j);
     vl_x_table_free(va);
     vl_x_table_free(ia);
     vl_x_table_free(joined);
@@ -536,26 +537,6 @@ static const char KPI_DDL[] =
  * the week before last, and those of them not active in the last week. */
 #define NK 6
 
-typedef struct seen_ctx {
-    etl_idset ids;
-    pthread_mutex_t mu;
-} seen_ctx;
-
-static int seen_cb(void *ctx, int worker, const vl_x_batch *b, vl_error *err) {
-    (void)worker;
-    seen_ctx *S = ctx;
-    const vl_x_vec *v = &b->cols[0];
-    int rc = VL_OK;
-    pthread_mutex_lock(&S->mu);
-    for (size_t i = 0, n = vl_x_batch_rows(b); i < n && rc == VL_OK; i++) {
-        size_t r = vl_x_batch_row(b, i);
-        bool fresh;
-        if (!v->valid || v->valid[r]) rc = etl_idset_add(&S->ids, v->v.str[r], &fresh);
-    }
-    pthread_mutex_unlock(&S->mu);
-    return rc ? vl_error_set(err, VL_ENOMEM, "out of memory") : VL_OK;
-}
-
 /* The distinct dates of a snapshot's date partitions, ascending. */
 int etl_snapshot_dates(const vl_delta_snapshot *s, const char *col, int64_t **out, size_t *n_out) {
     int64_t *d = vl_calloc(s->n_files + 1, sizeof(int64_t));
@@ -585,9 +566,10 @@ int etl_gold_kpi(vl_store *s, const vl_etl_opts *o, vl_etl_job *job, vl_error *e
     int64_t *changed = NULL, *all = NULL, *targets = NULL, *win = NULL, *before = NULL;
     int64_t *cnt = NULL; /* per day from lo: dau, wau, mau, new */
     size_t n_changed = 0, n_all = 0, nt = 0, nw = 0, nb = 0;
-    seen_ctx S;
-    memset(&S, 0, sizeof(S));
-    pthread_mutex_init(&S.mu, NULL);
+    etl_idset seen = {0};
+    pthread_mutex_t seen_mu;
+    pthread_mutex_init(&seen_mu, NULL);
+    etl_idsink S = {&seen, &seen_mu};
     int rc = etl_open_inputs(s, "gold/kpi_daily", in_paths, dcols, 2, o->full, in, &todo, err);
     if (rc || !todo) goto done;
     if (etl_union_dates(ins, 2, &changed, &n_changed) != VL_OK || etl_snapshot_dates(in[0].now, "event_date", &all, &n_all)) {
@@ -624,7 +606,7 @@ int etl_gold_kpi(vl_store *s, const vl_etl_opts *o, vl_etl_job *job, vl_error *e
         rc = vl_delta_expr_parse(text, &in[0].now->metadata.schema, &ar, &e, err);
         static const char *const uc[] = {"user_id"};
         vl_x_scan_opts so = {.columns = uc, .n_columns = 1, .where = e, .threads = o->threads};
-        if (rc == VL_OK) rc = vl_x_scan(in[0].now, &so, seen_cb, &S, NULL, err);
+        if (rc == VL_OK) rc = vl_x_scan(in[0].now, &so, etl_idsink_cb, &S, NULL, err);
         vl_buf_free(&t);
         if (rc) goto done;
     }
@@ -651,10 +633,10 @@ int etl_gold_kpi(vl_store *s, const vl_etl_opts *o, vl_etl_job *job, vl_error *e
         size_t e = r + 1;
         while (e < ud->n && vl_x_cell_eq(&ud->vecs[1], r, &ud->vecs[1], e)) e++;
         int64_t wau_upto = INT64_MIN, mau_upto = INT64_MIN;
-        bool seen = etl_idset_has(&S.ids, ud->vecs[1].v.str[r]);
+        bool was_seen = etl_idset_has(&seen, ud->vecs[1].v.str[r]);
         for (size_t k = r; k < e; k++) {
             int64_t day = ud->vecs[0].v.i64[k];
-            if (k == r && !seen) cnt[(day - lo) * NK + 3]++; /* new */
+            if (k == r && !was_seen) cnt[(day - lo) * NK + 3]++; /* new */
             cnt[(day - lo) * NK + 0]++;                     /* dau */
             for (int64_t d = day > wau_upto + 1 ? day : wau_upto + 1; d <= day + 6 && d <= hi; d++) cnt[(d - lo) * NK + 1]++;
             if (day + 6 > wau_upto) wau_upto = day + 6;
@@ -758,8 +740,8 @@ done:
     vl_free(win);
     vl_free(before);
     vl_free(cnt);
-    etl_idset_free(&S.ids);
-    pthread_mutex_destroy(&S.mu);
+    etl_idset_free(&seen);
+    pthread_mutex_destroy(&seen_mu);
     etl_input_close(&in[0]);
     etl_input_close(&in[1]);
     vl_arena_destroy(&ar);
@@ -783,7 +765,6 @@ int etl_gold_users(vl_store *s, const vl_etl_opts *o, vl_etl_job *job, vl_error 
     vl_arena ar;
     vl_arena_init(&ar, 0);
     vl_x_table *ea = NULL, *va = NULL, *joined = NULL, *outt = NULL;
-    vl_x_join *j = NULL;
     int64_t *dates = NULL;
     size_t nd = 0;
     int rc = etl_open_inputs(s, "gold/user_daily", in_paths, dcols, 2, o->full, in, &todo, err);
@@ -830,17 +811,9 @@ int etl_gold_users(vl_store *s, const vl_etl_opts *o, vl_etl_job *job, vl_error 
                  .aggs = vaggs, .n_aggs = N(vaggs), .threads = o->threads};
     rc = etl_query_run(&qv, &va, &job->rows_read, err);
     if (rc) goto done;
-    {
-        const char *jn[11 + 10];
-        for (uint32_t c = 0; c < ea->n_cols; c++) jn[c] = ea->names[c];
-        for (uint32_t c = 0; c < va->n_cols; c++) jn[ea->n_cols + c] = va->names[c];
-        static const uint32_t jk[] = {0, 1};
-        rc = vl_x_join_new(va, jk, jk, 2, VL_X_JOIN_LEFT, ea->kinds, ea->n_cols, jn, 1, &j, err);
-        vl_x_batch eb = vl_x_table_batch(ea);
-        if (rc == VL_OK) rc = vl_x_join_probe(j, 0, &eb, err);
-        if (rc == VL_OK) rc = vl_x_join_finish(j, &joined, err);
-        if (rc) goto done;
-    }
+    /* users' events LEFT JOIN their views ON (date, user_id) */
+    rc = etl_left_join(ea, va, 2, &joined, err);
+    if (rc) goto done;
     /* joined: date, user_id, country, tier, events, sessions, likes, dislikes, comments, shares, subscribes,
      * date, user_id, views, plays, watch, stall, vsf, contents, devices, ads */
     enum { J_D, J_U, J_C, J_T, J_EV, J_SE, J_L, J_DL, J_CM, J_SH, J_SU, J_VD, J_VU, J_V, J_P, J_W, J_S, J_F, J_CT,
@@ -863,7 +836,6 @@ int etl_gold_users(vl_store *s, const vl_etl_opts *o, vl_etl_job *job, vl_error 
     if (rc == VL_OK) job->input_version = in[0].now->version;
 done:
     etl_fail_msg(rc, "gold/user_daily", err);
-    vl_x_join_free(j);
     vl_x_table_free(ea);
     vl_x_table_free(va);
     vl_x_table_free(joined);

@@ -55,6 +55,14 @@ bool etl_idset_has(const etl_idset *s, vl_sv id);
 void etl_idset_clear(etl_idset *s);
 void etl_idset_free(etl_idset *s);
 
+/* A scan consumer (vl_x_batch_cb) adding the non-null strings of each
+ * batch's first column to set, under mu (workers share it). */
+typedef struct etl_idsink {
+    etl_idset *set;
+    pthread_mutex_t *mu;
+} etl_idsink;
+int etl_idsink_cb(void *ctx, int worker, const vl_x_batch *b, vl_error *err);
+
 /* ---------------------------------------------------- gold table queries */
 
 /* An aggregation over an input's date partitions: read cols, add derived
@@ -94,6 +102,15 @@ int etl_open_inputs(vl_store *s, const char *out_path, const char *const *in_pat
 int etl_union_dates(etl_input *const *ins, size_t n, int64_t **out, size_t *n_out) VL_MUST_CHECK;
 /* The distinct dates of a snapshot's date partitions, ascending. */
 int etl_snapshot_dates(const vl_delta_snapshot *s, const char *col, int64_t **out, size_t *n_out) VL_MUST_CHECK;
+/* Commits x as a job's output: records each input's version as its txn
+ * (appId vidlake-etl:<input>), the operation (with params_json, may be
+ * NULL), and fills the job's version and input version. */
+int etl_commit(vl_delta_txn *x, etl_input *const *ins, size_t n_ins, bool full, const char *params_json,
+               vl_etl_job *job, vl_error *err) VL_MUST_CHECK;
+/* probe LEFT JOIN build ON their first n_keys columns: probe's columns
+ * then build's (names kept), build's null where nothing matched. */
+int etl_left_join(const vl_x_table *probe, const vl_x_table *build, uint32_t n_keys, vl_x_table **out,
+                  vl_error *err) VL_MUST_CHECK;
 /* Prefixes err's message with the table's name. */
 void etl_fail_msg(int rc, const char *table, vl_error *err);
 /* A null literal of type t. */

@@ -218,10 +218,41 @@ void etl_idset_clear(etl_idset *s) {
     s->n = 0;
 }
 
+int etl_idsink_cb(void *ctx, int worker, const vl_x_batch *b, vl_error *err) {
+    (void)worker;
+    etl_idsink *k = ctx;
+    const vl_x_vec *v = &b->cols[0];
+    int rc = VL_OK;
+    pthread_mutex_lock(k->mu);
+    for (size_t i = 0, n = vl_x_batch_rows(b); i < n && rc == VL_OK; i++) {
+        size_t r = vl_x_batch_row(b, i);
+        bool fresh;
+        if (!v->valid || v->valid[r]) rc = etl_idset_add(k->set, v->v.str[r], &fresh);
+    }
+    pthread_mutex_unlock(k->mu);
+    return rc ? vl_error_set(err, rc, "out of memory") : VL_OK;
+}
+
 void etl_idset_free(etl_idset *s) {
     vl_free(s->a);
     vl_free(s->b);
     memset(s, 0, sizeof(*s));
+}
+
+int etl_commit(vl_delta_txn *x, etl_input *const *ins, size_t n_ins, bool full, const char *params_json,
+               vl_etl_job *job, vl_error *err) {
+    for (size_t i = 0; i < n_ins; i++) {
+        char app[128];
+        snprintf(app, sizeof(app), VL_ETL_APP_PREFIX "%s", vl_delta_table_path(ins[i]->t));
+        size_t l = strlen(app);
+        if (l && app[l - 1] == '/') app[l - 1] = 0;
+        VL_RETURN_IF_ERR(vl_delta_txn_set_app_version(x, app, ins[i]->now->version, err));
+    }
+    VL_RETURN_IF_ERR(vl_delta_txn_set_operation(x, full ? "CREATE OR REPLACE TABLE AS SELECT" : "WRITE", params_json, err));
+    VL_RETURN_IF_ERR(vl_delta_txn_commit(x, &etl_commit_opts, &job->version, err));
+    job->ran = true;
+    job->input_version = n_ins ? ins[0]->now->version : -1;
+    return VL_OK;
 }
 
 int vl_etl_run(vl_store *s, const vl_etl_opts *o, vl_etl_stats *st, vl_error *err) {

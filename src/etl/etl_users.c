@@ -45,7 +45,6 @@ static int features(const vl_delta_snapshot *ud, int64_t a, const int64_t *all, 
     int64_t *win = vl_calloc(n_all + 1, sizeof(int64_t)), *before = vl_calloc(n_all + 1, sizeof(int64_t));
     size_t nw = 0, nb = 0;
     vl_x_table *cur = NULL, *prev = NULL;
-    vl_x_join *j = NULL;
     int rc = win && before ? VL_OK : vl_error_set(err, VL_ENOMEM, "out of memory");
     for (size_t i = 0; rc == VL_OK && i < n_all; i++) {
         if (all[i] > a) continue;
@@ -80,18 +79,7 @@ static int features(const vl_delta_snapshot *ud, int64_t a, const int64_t *all, 
     etl_query pq = {.in = ud, .date_col = "date", .dates = before, .n_dates = nb, .cols = pcols, .n_cols = 1,
                     .keys = pkeys, .key_names = kn, .n_keys = 1, .aggs = paggs, .n_aggs = 1, .threads = threads};
     if (rc == VL_OK) rc = etl_query_run(&pq, &prev, read, err);
-    if (rc == VL_OK) {
-        const char *names[N_F];
-        for (uint32_t c = 0; c < cur->n_cols; c++) names[c] = cur->names[c];
-        names[F_BEFORE_USER] = "before_user";
-        names[F_BEFORE_N] = "before_n";
-        static const uint32_t jk[] = {0};
-        rc = vl_x_join_new(prev, jk, jk, 1, VL_X_JOIN_LEFT, cur->kinds, cur->n_cols, names, 1, &j, err);
-        vl_x_batch cb = vl_x_table_batch(cur);
-        if (rc == VL_OK) rc = vl_x_join_probe(j, 0, &cb, err);
-        if (rc == VL_OK) rc = vl_x_join_finish(j, out, err);
-    }
-    vl_x_join_free(j);
+    if (rc == VL_OK) rc = etl_left_join(cur, prev, 1, out, err); /* + user_id, n of the days before */
     vl_x_table_free(cur);
     vl_x_table_free(prev);
     vl_free(win);

@@ -247,21 +247,6 @@ typedef struct collect {
     size_t sel_cap[64];
 } collect;
 
-static int ids_cb(void *ctx, int worker, const vl_x_batch *b, vl_error *err) {
-    (void)worker;
-    collect *C = ctx;
-    const vl_x_vec *v = &b->cols[0];
-    int rc = VL_OK;
-    pthread_mutex_lock(&C->mu);
-    for (size_t i = 0, n = vl_x_batch_rows(b); i < n && rc == VL_OK; i++) {
-        size_t r = vl_x_batch_row(b, i);
-        bool fresh;
-        if (!v->valid || v->valid[r]) rc = etl_idset_add(&C->before, v->v.str[r], &fresh);
-    }
-    pthread_mutex_unlock(&C->mu);
-    return rc ? vl_error_set(err, rc, "out of memory") : VL_OK;
-}
-
 /* Counts rows of the date's views (a view_id column): is a later day worth reading whole? */
 static int probe_cb(void *ctx, int worker, const vl_x_batch *b, vl_error *err) {
     (void)worker, (void)err;
@@ -318,7 +303,7 @@ static const vl_dt_kind *ekinds(const vl_dt_type *st, vl_dt_kind *out, vl_error 
 
 /* Scans the events with a view_id of date d (columns cols) into cb. */
 static int scan_date(const vl_delta_snapshot *s, int64_t d, const char *const *cols, size_t n_cols, int threads,
-                     vl_x_batch_cb cb, collect *C, int64_t *read, vl_error *err) {
+                     vl_x_batch_cb cb, void *C, int64_t *read, vl_error *err) {
     char ds[16];
     vl_date_format(ds, d);
     ds[10] = 0;
@@ -369,7 +354,8 @@ static int views_of_date(const vl_delta_snapshot *s, int64_t d, int threads, vl_
         rc = scan_date(s, d + k, ECOLS, N_E, threads, collect_cb, &C, read, err);
         if (C.ev->n == before) break;
     }
-    if (rc == VL_OK && C.ev->n) rc = scan_date(s, d - 1, vc, 1, threads, ids_cb, &C, NULL, err);
+    etl_idsink before = {&C.before, &C.mu};
+    if (rc == VL_OK && C.ev->n) rc = scan_date(s, d - 1, vc, 1, threads, etl_idsink_cb, &before, NULL, err);
     /* stable: events of the same instant stay in the order they arrived in
      * (a file's rows are read in order, and each file by one worker) */
     vl_x_sort_key keys[] = {{E_VIEW, false}, {E_TIME, false}};
@@ -398,21 +384,6 @@ typedef struct cont {
     size_t n, cap;
     pthread_mutex_t mu;
 } cont;
-
-static int cont_ids_cb(void *ctx, int worker, const vl_x_batch *b, vl_error *err) {
-    (void)worker;
-    cont *C = ctx;
-    const vl_x_vec *v = &b->cols[0];
-    int rc = VL_OK;
-    pthread_mutex_lock(&C->mu);
-    for (size_t i = 0, n = vl_x_batch_rows(b); i < n && rc == VL_OK; i++) {
-        size_t r = vl_x_batch_row(b, i);
-        bool fresh;
-        if (!v->valid || v->valid[r]) rc = etl_idset_add(&C->ids, v->v.str[r], &fresh);
-    }
-    pthread_mutex_unlock(&C->mu);
-    return rc ? vl_error_set(err, VL_ENOMEM, "out of memory") : VL_OK;
-}
 
 static int cont_dates_cb(void *ctx, int worker, const vl_x_batch *b, vl_error *err) {
     (void)worker;
@@ -462,7 +433,8 @@ int etl_silver_views(vl_store *s, const vl_etl_opts *o, vl_etl_job *job, vl_erro
         static const char *const idc[] = {"view_id"}, *const vdc[] = {"view_id", "view_date"};
         vl_x_scan_opts so = {.columns = idc, .n_columns = 1, .files = in.files, .n_files = in.n_files,
                              .threads = threads};
-        rc = vl_x_scan(in.now, &so, cont_ids_cb, &C, NULL, err);
+        etl_idsink k = {&C.ids, &C.mu};
+        rc = vl_x_scan(in.now, &so, etl_idsink_cb, &k, NULL, err);
         vl_x_scan_opts vo = {.columns = vdc, .n_columns = 2, .threads = threads};
         if (rc == VL_OK && C.ids.n) rc = vl_x_scan(out, &vo, cont_dates_cb, &C, NULL, err);
     }
@@ -512,21 +484,10 @@ int etl_silver_views(vl_store *s, const vl_etl_opts *o, vl_etl_job *job, vl_erro
         vl_x_table_free(views);
     }
     if (rc) goto done;
-    char app[64];
-    snprintf(app, sizeof(app), VL_ETL_APP_PREFIX "silver/events");
-    rc = vl_delta_txn_set_app_version(x, app, in.now->version, err);
-    if (rc == VL_OK) rc = vl_delta_txn_set_operation(x, o->full ? "CREATE OR REPLACE TABLE AS SELECT" : "WRITE", NULL, err);
-    if (rc == VL_OK) rc = vl_delta_txn_commit(x, &etl_commit_opts, &job->version, err);
-    if (rc == VL_OK) {
-        job->ran = true;
-        job->input_version = in.now->version;
-    }
+    etl_input *ins[] = {&in};
+    rc = etl_commit(x, ins, 1, o->full, NULL, job, err);
 done:
-    if (rc && err) {
-        char msg[sizeof(err->msg)];
-        snprintf(msg, sizeof(msg), "%s", err->msg);
-        vl_error_set(err, rc, "silver/views: %s", msg);
-    }
+    etl_fail_msg(rc, "silver/views", err);
     vl_free(dates);
     vl_delta_txn_free(x);
     etl_input_close(&in);

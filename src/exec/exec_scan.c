@@ -185,17 +185,6 @@ static int const_vec(vl_x_type t, const vl_delta_value *val, size_t n, vl_arena 
 
 /* ------------------------------------------------------------------- work */
 
-static bool name_eq_ci(vl_sv a, vl_sv b) {
-    if (a.n != b.n) return false;
-    for (size_t i = 0; i < a.n; i++) {
-        char x = a.p[i], y = b.p[i];
-        if (x >= 'A' && x <= 'Z') x = (char)(x + 32);
-        if (y >= 'A' && y <= 'Z') y = (char)(y + 32);
-        if (x != y) return false;
-    }
-    return true;
-}
-
 static int scan_file(worker *W, const vl_delta_file *f) {
     scan *S = W->S;
     const vl_delta_snapshot *s = S->s;
@@ -258,7 +247,7 @@ static int scan_file(worker *W, const vl_delta_file *f) {
         for (uint32_t k = 0; k < root->n_children && !hit; k++)
             if (vl_sv_eq(root->children[k].name, nm)) hit = &root->children[k];
         for (uint32_t k = 0; k < root->n_children && !hit; k++)
-            if (name_eq_ci(root->children[k].name, nm)) hit = &root->children[k];
+            if (vl_sv_eq_nocase(root->children[k].name, nm)) hit = &root->children[k];
         if (!hit) {
             pv[c].is_null = true; /* not in this file: null */
             continue;
