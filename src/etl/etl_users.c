@@ -3,7 +3,9 @@
  * etl_users: who the viewers are and who is leaving, from gold/user_daily.
  *
  * Both tables are "as of" a day A (the newest day of user_daily), over the
- * 28 days that end with it, one row per user active in them:
+ * 28 days that end with it, one row per user active in them; each run that
+ * has new days replaces the table (a history of segments is a query over
+ * user_daily away), so an incremental run and --full agree:
  *
  * gold/user_segments, by rules tried in order (docs/metrics.md):
  *   new       first seen in the last 7 days (and never before the window)
@@ -151,7 +153,8 @@ int etl_gold_segments(vl_store *s, const vl_etl_opts *o, vl_etl_job *job, vl_err
                             OP(SUB, I(a), COL(F_LAST)),
                             OP(NOT, OP(IS_NULL, COL(F_BEFORE_N), NULL), NULL)};
     rc = etl_project(f, names, kinds, e, N(e), &outt, err);
-    if (rc == VL_OK) rc = etl_write_gold(s, "gold/user_segments", SEG_DDL, outt, &a, 1, o->full, ins, 1, NULL, job, err);
+    /* the table is the segmentation as of the newest day: it replaces the last one */
+    if (rc == VL_OK) rc = etl_write_gold(s, "gold/user_segments", SEG_DDL, outt, &a, 1, true, ins, 1, NULL, job, err);
     if (rc == VL_OK) job->input_version = in.now->version;
 done:
     etl_fail_msg(rc, "gold/user_segments", err);
@@ -376,8 +379,9 @@ int etl_gold_churn(vl_store *s, const vl_etl_opts *o, vl_etl_job *job, vl_error 
     }
     if (rc) goto done;
     int64_t parts[2] = {t, a};
+    /* the table is the newest scoring (and its training day): it replaces the last one */
     rc = etl_write_gold(s, "gold/churn_features", CHURN_DDL, ra, can_train ? parts : &parts[1], can_train ? 2 : 1,
-                        o->full, ins, 1, params[0] ? params : NULL, job, err);
+                        true, ins, 1, params[0] ? params : NULL, job, err);
     if (rc == VL_OK) job->input_version = in.now->version;
 done:
     etl_fail_msg(rc, "gold/churn_features", err);

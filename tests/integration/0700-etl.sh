@@ -156,14 +156,22 @@ need_duckdb_peer "$T: DuckDB"
 # the same pipeline in DuckDB SQL over the bronze Parquet files (tests/peers/etl_duckdb.mjs)
 VIDLAKE="$V" node "$HERE/../peers/etl_duckdb.mjs" "$L" "$WORK/duckdb_etl" --threads 2 | sed 's/^/# /'
 keys_of() { case $1 in silver_views) echo view_id;; qoe_daily) echo date,device_type,country,cdn,os;;
-  content_daily) echo date,content_id;; ad_daily) echo date,ad_campaign_id,ad_position;; kpi_daily) echo date;; esac; }
-for t in silver_views qoe_daily content_daily ad_daily kpi_daily; do
+  content_daily) echo date,content_id;; ad_daily) echo date,ad_campaign_id,ad_position;; kpi_daily) echo date;;
+  *) echo date,user_id;; esac; }
+for t in silver_views qoe_daily content_daily ad_daily kpi_daily user_daily user_segments churn_features; do
   src=${t/_/\/}; [ $t = silver_views ] || src="gold/$t"
   "$V" table scan "$L/$src" > "$WORK/ours.$t"
   node "$HERE/rows_cmp.mjs" "$WORK/duckdb_etl/$t.ndjson" "$WORK/ours.$t" "$(keys_of $t)" 1e-12 \
     startup_ms_p50=0.01,startup_ms_p90=0.01 > "$WORK/cmp.$t" 2>&1; rc=$?
   sed 's/^/# /' "$WORK/cmp.$t"
   check_eq "DuckDB SQL computes the same $src (quantiles within 1%)" "$rc" 0
+done
+VIDLAKE="$V" node "$HERE/../peers/etl_duckdb.mjs" "$L4" "$WORK/duckdb_etl4" --threads 2 | sed 's/^/# /'
+for t in user_segments churn_features kpi_daily; do
+  "$V" table scan "$L4/gold/$t" > "$WORK/ours4.$t"
+  node "$HERE/rows_cmp.mjs" "$WORK/duckdb_etl4/$t.ndjson" "$WORK/ours4.$t" "$(keys_of $t)" 1e-12 > "$WORK/cmp4.$t" 2>&1; rc=$?
+  sed 's/^/# /' "$WORK/cmp4.$t"
+  check_eq "DuckDB SQL computes the same gold/$t over 10 days (the churn model's scores too)" "$rc" 0
 done
 files=$("$V" table files "$L/bronze/events" | jq -r '.path' | sed "s|^|$L/bronze/events/|" | jq -R . | jq -s -c .)
 node "$PEER" sql "SELECT CAST(event_date AS VARCHAR) AS d, count(DISTINCT event_id) AS n FROM read_parquet($files, hive_partitioning = true) GROUP BY 1 ORDER BY 1" \

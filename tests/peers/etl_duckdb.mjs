@@ -9,14 +9,20 @@
 // Lists the live files of LAKE/bronze/events with `$VIDLAKE table files`
 // (VIDLAKE defaults to build/vidlake in the repository), runs the SQL and
 // writes OUTDIR/silver_views.ndjson, qoe_daily.ndjson, content_daily.ndjson,
-// ad_daily.ndjson and kpi_daily.ndjson: one JSON object per row, columns as
-// in docs/metrics.md, rows sorted by their key columns, in vidlake's NDJSON
-// conventions (tests/peers/duckdb.mjs: dates "YYYY-MM-DD", timestamps
-// "YYYY-MM-DDTHH:MM:SS.ffffffZ", integers exact, doubles with the shortest
-// digits that round-trip laid out as C's %g, null as null). Prints
+// ad_daily.ndjson, kpi_daily.ndjson, user_daily.ndjson, user_segments.ndjson
+// and churn_features.ndjson: one JSON object per row, columns as in
+// docs/metrics.md, rows sorted by their key columns (the last three by date,
+// user_id), in vidlake's NDJSON conventions (tests/peers/duckdb.mjs: dates
+// "YYYY-MM-DD", timestamps "YYYY-MM-DDTHH:MM:SS.ffffffZ", integers exact,
+// doubles with the shortest digits that round-trip laid out as C's %g, null
+// as null). Prints
 //   duckdb etl: N bronze rows, S s
 // with the wall time of the SQL pipeline (reading bronze to the last gold
-// table; not node's start-up nor writing the NDJSON).
+// table; not node's start-up nor writing the NDJSON), then the churn
+// model's line, as in vidlake's log:
+//   duckdb etl: churn model trained on N users (C churned), test AUC X
+// (or "no churn model"). churn_score comes from the same gradient descent
+// in another summation order: it agrees with vidlake's to about 1e-14.
 //
 // --parquet writes the tables as zstd Parquet instead (silver_events and
 // silver_views partitioned by date), for the benchmark against `vidlake etl
@@ -47,6 +53,9 @@ const OUTPUTS = [
   { name: 'content_daily', keys: ['date', 'content_id'] },
   { name: 'ad_daily', keys: ['date', 'ad_campaign_id', 'ad_position'] },
   { name: 'kpi_daily', keys: ['date'] },
+  { name: 'user_daily', keys: ['date', 'user_id'] },
+  { name: 'user_segments', keys: ['date', 'user_id'] },
+  { name: 'churn_features', keys: ['date', 'user_id'] },
 ];
 
 function usage(msg) {
@@ -224,6 +233,10 @@ async function main() {
   }
   if (!parquet) for (const t of OUTPUTS) await writeTable(conn, t, path.join(outDir, `${t.name}.ndjson`));
   process.stdout.write(`duckdb etl: ${rows} bronze rows, ${secs.toFixed(3)} s\n`);
+  const m = (await conn.runAndReadAll('SELECT * FROM churn_model')).getRowObjectsJS()[0];
+  if (!m || !m.trained) process.stdout.write('duckdb etl: no churn model (it needs 8 days of user_daily)\n');
+  else process.stdout.write(`duckdb etl: churn model trained on ${m.train_rows} users (${m.churned} churned), ` +
+    `test AUC ${m.test_auc === null ? 'none' : m.test_auc.toFixed(3)}\n`);
 }
 
 main().catch((e) => {
