@@ -42,4 +42,45 @@ bool vl_store__is_temp_name(const char *name, size_t n);
 /* Opens the local implementation on a directory path (already decoded). */
 int vl_store__local_open(const char *url, const char *root, vl_store **out, vl_error *err);
 
+/* ------------------------------------------------------------ SigV4 */
+
+/*
+ * AWS Signature Version 4, header form (store_sigv4.c). The canonical
+ * request is METHOD, the URI path (each byte outside RFC 3986's unreserved
+ * set percent-encoded, '/' kept; S3 paths are encoded once), the query
+ * (parameters sorted by encoded name then value, both encoded, a missing
+ * value as empty), the signed headers (names lower-cased, values trimmed
+ * and inner runs of spaces collapsed, sorted by name), their names joined
+ * by ';', and the payload's hex SHA-256 (or "UNSIGNED-PAYLOAD").
+ */
+typedef struct vl_sigv4_header {
+    const char *name, *value;
+} vl_sigv4_header;
+
+typedef struct vl_sigv4_req {
+    const char *method;  /* "GET" */
+    const char *path;    /* the URI path, not yet encoded ("/bucket/a b.parquet") */
+    const char *query;   /* "list-type=2&prefix=a%2Fb" as sent (already encoded), or NULL */
+    const vl_sigv4_header *headers; /* every header to sign, host and x-amz-date included */
+    size_t n_headers;
+    const char *payload_hash; /* hex SHA-256 of the body, or "UNSIGNED-PAYLOAD" */
+    const char *region, *service;
+    const char *amz_date;     /* "20130524T000000Z": also the x-amz-date header's value */
+    const char *access_key, *secret_key;
+} vl_sigv4_req;
+
+/**
+ * @brief The Authorization header's value for r into out (cleared first).
+ * @param canonical if not NULL, receives the canonical request (for tests
+ *        and for debugging a SignatureDoesNotMatch).
+ * @return VL_OK, VL_EINVAL (a missing field), VL_ENOMEM.
+ */
+int vl_sigv4_authorization(const vl_sigv4_req *r, vl_buf *out, vl_buf *canonical, vl_error *err) VL_MUST_CHECK;
+/** @brief Hex SHA-256 of p (65 bytes with the NUL). */
+void vl_sha256_hex(const void *p, size_t n, char out[65]);
+/** @brief Appends s percent-encoded (RFC 3986 unreserved kept; '/' kept when keep_slash). */
+int vl_uri_encode(const char *s, size_t n, bool keep_slash, vl_buf *out) VL_MUST_CHECK;
+/** @brief "YYYYMMDDTHHMMSSZ" of a time in seconds. */
+void vl_amz_date(int64_t secs, char out[17]);
+
 #endif /* VL_STORE_INT_H */
