@@ -11,7 +11,7 @@ PREFIX  ?= /usr/local
 DESTDIR ?=
 CC      ?= cc
 FUZZ_CC ?= clang
-PKGS    := zlib libzstd liblz4 libbrotlidec libdeflate libmicrohttpd rdkafka libcrypto
+PKGS    := zlib libzstd liblz4 libbrotlidec libdeflate libmicrohttpd rdkafka libcrypto libcurl
 
 WARN := -Wall -Wextra -Werror -Wshadow -Wcast-qual -Wcast-align -Wstrict-prototypes \
         -Wmissing-prototypes -Wundef -Wvla -Wformat=2 -Wpointer-arith -Wwrite-strings

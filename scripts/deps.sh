@@ -12,7 +12,8 @@ cd "$(dirname "$0")/.."
 cmds=(cc:gcc make:make pkg-config:pkg-config jq:jq curl:curl chromium:chromium promtool:prometheus)
 # pkg-config module -> Debian package (the libraries in the Makefile's PKGS)
 mods=(zlib:zlib1g-dev libzstd:libzstd-dev liblz4:liblz4-dev libbrotlidec:libbrotli-dev libdeflate:libdeflate-dev
-      libmicrohttpd:libmicrohttpd-dev rdkafka:librdkafka-dev libcrypto:libssl-dev)
+      libmicrohttpd:libmicrohttpd-dev rdkafka:librdkafka-dev libcrypto:libssl-dev
+      libcurl:libcurl4-openssl-dev)
 # files -> Debian package (things without a command or a .pc file)
 files=(/usr/include/snappy-c.h:libsnappy-dev)
 if [ "${1:-}" = "--bench" ]; then

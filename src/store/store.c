@@ -110,8 +110,7 @@ static void put_delay(const vl_store *s) {
 static int store_open(const char *url, vl_store **out, vl_error *err) {
     *out = NULL;
     if (!url || !*url) return vl_error_set(err, VL_EINVAL, "store: empty URL");
-    if (strncmp(url, "s3://", 5) == 0 || strncmp(url, "s3a://", 6) == 0)
-        return vl_error_set(err, VL_ENOTSUP, "store: %s: S3 support comes with the S3 work", url);
+    if (strncmp(url, "s3://", 5) == 0 || strncmp(url, "s3a://", 6) == 0) return vl_store__s3_open(url, out, err);
     if (strncmp(url, "file:", 5) != 0) {
         const char *colon = strstr(url, "://");
         if (colon && colon != url && strcspn(url, "/") > (size_t)(colon - url))

@@ -55,7 +55,8 @@ typedef struct vl_store_obj {
  *        and until then reads find nothing.
  * @param out receives the handle; the caller closes it with vl_store_close.
  * @return VL_OK; VL_EINVAL for an empty or malformed URL; VL_ENOTSUP for
- *         s3:// (until the S3 work lands) and other schemes; VL_EIO when the
+ *         other schemes; for s3://bucket[/prefix], VL_EINVAL without a
+ *         bucket or credentials (store_s3.c); VL_EIO when the
  *         root exists but is not a directory; VL_ENOMEM.
  */
 int vl_store_open(const char *url, vl_store **out, vl_error *err) VL_MUST_CHECK;

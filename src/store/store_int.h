@@ -41,6 +41,8 @@ bool vl_store__is_temp_name(const char *name, size_t n);
 
 /* Opens the local implementation on a directory path (already decoded). */
 int vl_store__local_open(const char *url, const char *root, vl_store **out, vl_error *err);
+/* Opens the S3 implementation on s3://bucket[/prefix] (store_s3.c). */
+int vl_store__s3_open(const char *url, vl_store **out, vl_error *err);
 
 /* ------------------------------------------------------------ SigV4 */
 

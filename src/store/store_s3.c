@@ -1,0 +1,631 @@
+/* vidlake - Apache-2.0 */
+/*
+ * store_s3: the object store on S3's REST API (AWS S3, MinIO, Ceph RGW,
+ * R2), over libcurl, signed with our SigV4 (store_sigv4.c).
+ *
+ * Addressing: s3://bucket/prefix. With a custom endpoint
+ * (AWS_ENDPOINT_URL_S3, else AWS_ENDPOINT_URL) requests are path-style
+ * (http://host:port/bucket/key); on AWS virtual-hosted
+ * (https://bucket.s3.REGION.amazonaws.com/key). Region from AWS_REGION,
+ * else AWS_DEFAULT_REGION, else us-east-1. Credentials from
+ * AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN, else the
+ * profile AWS_PROFILE (default "default") of ~/.aws/credentials.
+ *
+ * Requests: a pool of curl handles (connections are reused), TLS verified.
+ * Idempotent requests are retried on 5xx, 429, timeouts and connection
+ * errors, with exponential backoff and jitter (5 attempts). A conditional
+ * PUT (If-None-Match: *, a Delta commit) is retried too; a 412 on a retry
+ * may be its own earlier success, so the object is read back and compared
+ * before calling it a conflict. Errors carry S3's code, message and
+ * request id.
+ */
+#include "store_int.h"
+
+#include <curl/curl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define POOL_MAX 16
+#define ATTEMPTS 5
+#define EMPTY_SHA "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+
+typedef struct s3 {
+    vl_store base;
+    char *bucket, *prefix; /* prefix: "" or "a/b/" */
+    char *endpoint;        /* scheme://host[:port], no trailing '/' */
+    char *host;            /* the Host header */
+    bool path_style;
+    char *region, *key_id, *secret, *token;
+    long timeout_ms;
+    pthread_mutex_t mu;
+    CURL *pool[POOL_MAX];
+    int n_pool;
+} s3;
+
+static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+static void curl_init_once(void) { curl_global_init(CURL_GLOBAL_DEFAULT); }
+
+static char *dupstr(const char *s) {
+    size_t n = strlen(s);
+    char *d = vl_malloc(n + 1);
+    if (d) memcpy(d, s, n + 1);
+    return d;
+}
+
+/* ------------------------------------------------------------ credentials */
+
+/* The profile's key from ~/.aws/credentials, or NULL. */
+static char *profile_value(const char *profile, const char *name) {
+    const char *home = getenv("HOME");
+    const char *file = getenv("AWS_SHARED_CREDENTIALS_FILE");
+    char path[512];
+    if (!file) {
+        if (!home) return NULL;
+        snprintf(path, sizeof(path), "%s/.aws/credentials", home);
+        file = path;
+    }
+    FILE *f = fopen(file, "r");
+    if (!f) return NULL;
+    char line[1024], *found = NULL;
+    bool in = false;
+    while (fgets(line, sizeof(line), f)) {
+        char *p = line;
+        while (*p == ' ' || *p == '\t') p++;
+        size_t n = strcspn(p, "\r\n");
+        p[n] = 0;
+        if (*p == '[') {
+            char *e = strchr(p, ']');
+            if (e) *e = 0;
+            in = strcmp(p + 1, profile) == 0;
+            continue;
+        }
+        if (!in) continue;
+        char *eq = strchr(p, '=');
+        if (!eq) continue;
+        char *k = p, *ke = eq;
+        while (ke > k && (ke[-1] == ' ' || ke[-1] == '\t')) ke--;
+        *ke = 0;
+        char *v = eq + 1;
+        while (*v == ' ' || *v == '\t') v++;
+        size_t vn = strlen(v);
+        while (vn && (v[vn - 1] == ' ' || v[vn - 1] == '\t')) v[--vn] = 0;
+        if (strcmp(k, name) == 0) {
+            found = dupstr(v);
+            break;
+        }
+    }
+    fclose(f);
+    return found;
+}
+
+static const char *env(const char *a, const char *b) {
+    const char *v = getenv(a);
+    if ((!v || !*v) && b) v = getenv(b);
+    return v && *v ? v : NULL;
+}
+
+/* ----------------------------------------------------------- the requests */
+
+typedef struct resp {
+    long status;
+    vl_buf body;
+    char etag[128], last_modified[64], request_id[128];
+    uint64_t content_length;
+    bool has_length;
+} resp;
+
+static size_t on_body(char *p, size_t sz, size_t n, void *ctx) {
+    resp *r = ctx;
+    return vl_buf_append(&r->body, p, sz * n) == VL_OK ? sz * n : 0;
+}
+
+static void header_value(const char *line, size_t n, const char *name, char *out, size_t cap) {
+    size_t k = strlen(name);
+    if (n <= k + 1 || strncasecmp(line, name, k) != 0 || line[k] != ':') return;
+    const char *v = line + k + 1;
+    size_t vn = n - k - 1;
+    while (vn && (*v == ' ' || *v == '\t')) v++, vn--;
+    while (vn && (v[vn - 1] == '\r' || v[vn - 1] == '\n' || v[vn - 1] == ' ')) vn--;
+    if (vn >= cap) vn = cap - 1;
+    memcpy(out, v, vn);
+    out[vn] = 0;
+}
+
+static size_t on_header(char *p, size_t sz, size_t n, void *ctx) {
+    resp *r = ctx;
+    size_t len = sz * n;
+    header_value(p, len, "ETag", r->etag, sizeof(r->etag));
+    header_value(p, len, "Last-Modified", r->last_modified, sizeof(r->last_modified));
+    header_value(p, len, "x-amz-request-id", r->request_id, sizeof(r->request_id));
+    char cl[32] = "";
+    header_value(p, len, "Content-Length", cl, sizeof(cl));
+    if (cl[0]) {
+        r->content_length = strtoull(cl, NULL, 10);
+        r->has_length = true;
+    }
+    return len;
+}
+
+static CURL *take(s3 *s) {
+    pthread_mutex_lock(&s->mu);
+    CURL *c = s->n_pool ? s->pool[--s->n_pool] : NULL;
+    pthread_mutex_unlock(&s->mu);
+    return c ? c : curl_easy_init();
+}
+
+static void give(s3 *s, CURL *c) {
+    pthread_mutex_lock(&s->mu);
+    if (s->n_pool < POOL_MAX) {
+        s->pool[s->n_pool++] = c;
+        c = NULL;
+    }
+    pthread_mutex_unlock(&s->mu);
+    if (c) curl_easy_cleanup(c);
+}
+
+/* The text between <tag> and </tag> from *from on (XML-unescaped into out). */
+static bool xml_field(const char *xml, size_t n, const char *tag, size_t *from, vl_buf *out) {
+    char open[64], close[64];
+    snprintf(open, sizeof(open), "<%s>", tag);
+    snprintf(close, sizeof(close), "</%s>", tag);
+    const char *a = memmem(xml + *from, n - *from, open, strlen(open));
+    if (!a) return false;
+    a += strlen(open);
+    const char *b = memmem(a, (size_t)(xml + n - a), close, strlen(close));
+    if (!b) return false;
+    *from = (size_t)(b - xml) + strlen(close);
+    vl_buf_clear(out);
+    for (const char *p = a; p < b; p++) {
+        static const struct { const char *e; char c; } ents[] = {
+            {"&amp;", '&'}, {"&lt;", '<'}, {"&gt;", '>'}, {"&quot;", '"'}, {"&apos;", '\''}};
+        bool done = false;
+        for (size_t k = 0; k < 5 && *p == '&'; k++) {
+            size_t l = strlen(ents[k].e);
+            if ((size_t)(b - p) >= l && memcmp(p, ents[k].e, l) == 0) {
+                if (vl_buf_putc(out, ents[k].c) != VL_OK) return false;
+                p += l - 1;
+                done = true;
+                break;
+            }
+        }
+        if (!done && vl_buf_putc(out, *p) != VL_OK) return false;
+    }
+    return true;
+}
+
+/* An error from an S3 answer: its code, message and request id. */
+static int s3_error(const char *what, const char *key, const resp *r, int code, vl_error *err) {
+    vl_buf c, m;
+    vl_buf_init(&c);
+    vl_buf_init(&m);
+    size_t at = 0;
+    bool hc = r->body.n && xml_field((const char *)r->body.p, r->body.n, "Code", &at, &c);
+    at = 0;
+    bool hm = r->body.n && xml_field((const char *)r->body.p, r->body.n, "Message", &at, &m);
+    vl_error_set(err, code, "store: s3 %s %s: HTTP %ld%s%s%s%s (request id %s)", what, key, r->status, hc ? " " : "",
+                 hc ? vl_buf_cstr(&c) : "", hm ? ": " : "", hm ? vl_buf_cstr(&m) : "",
+                 r->request_id[0] ? r->request_id : "none");
+    vl_buf_free(&c);
+    vl_buf_free(&m);
+    return code;
+}
+
+typedef struct req {
+    const char *method;
+    const char *key;   /* object key under the prefix, or NULL for the bucket */
+    const char *query; /* encoded, or NULL */
+    const void *body;
+    size_t body_n;
+    const char *range; /* "bytes=a-b" or NULL */
+    bool if_none_match;
+} req;
+
+/* One attempt: 0 with r filled, or a curl error code. */
+static int attempt(s3 *s, const req *q, resp *r, vl_error *err) {
+    CURL *c = take(s);
+    if (!c) return vl_error_set(err, VL_ENOMEM, "store: s3: cannot create a curl handle");
+    vl_buf url, path, auth, full_key;
+    vl_buf_init(&url);
+    vl_buf_init(&path);
+    vl_buf_init(&auth);
+    vl_buf_init(&full_key);
+    int rc = VL_OK;
+    if (q->key && vl_buf_printf(&full_key, "%s%s", s->prefix, q->key) != VL_OK) rc = VL_ENOMEM;
+    /* the path: /bucket/key (path style) or /key */
+    if (rc == VL_OK && s->path_style && vl_buf_printf(&path, "/%s", s->bucket) != VL_OK) rc = VL_ENOMEM;
+    if (rc == VL_OK && (vl_buf_putc(&path, '/') != VL_OK ||
+                        (q->key && vl_buf_append(&path, full_key.p, full_key.n) != VL_OK)))
+        rc = VL_ENOMEM;
+    if (rc == VL_OK && (vl_buf_append(&url, s->endpoint, strlen(s->endpoint)) != VL_OK ||
+                        vl_uri_encode((const char *)path.p, path.n, true, &url) != VL_OK ||
+                        (q->query && vl_buf_printf(&url, "?%s", q->query) != VL_OK)))
+        rc = VL_ENOMEM;
+    char amz_date[17], body_sha[65];
+    vl_amz_date(time(NULL), amz_date);
+    if (q->body_n) vl_sha256_hex(q->body, q->body_n, body_sha);
+    else memcpy(body_sha, EMPTY_SHA, 65);
+    vl_sigv4_header hs[8];
+    size_t nh = 0;
+    hs[nh++] = (vl_sigv4_header){"host", s->host};
+    hs[nh++] = (vl_sigv4_header){"x-amz-content-sha256", body_sha};
+    hs[nh++] = (vl_sigv4_header){"x-amz-date", amz_date};
+    if (q->range) hs[nh++] = (vl_sigv4_header){"range", q->range};
+    if (q->if_none_match) hs[nh++] = (vl_sigv4_header){"if-none-match", "*"};
+    if (s->token) hs[nh++] = (vl_sigv4_header){"x-amz-security-token", s->token};
+    vl_sigv4_req sr = {.method = q->method, .path = vl_buf_cstr(&path), .query = q->query, .headers = hs,
+                       .n_headers = nh, .payload_hash = body_sha, .region = s->region, .service = "s3",
+                       .amz_date = amz_date, .access_key = s->key_id, .secret_key = s->secret};
+    if (rc == VL_OK) rc = vl_sigv4_authorization(&sr, &auth, NULL, err);
+    struct curl_slist *hl = NULL;
+    char line[1024];
+    for (size_t i = 0; rc == VL_OK && i < nh; i++) {
+        if (strcmp(hs[i].name, "host") == 0) continue; /* curl sends it from the URL */
+        snprintf(line, sizeof(line), "%s: %s", hs[i].name, hs[i].value);
+        hl = curl_slist_append(hl, line);
+    }
+    snprintf(line, sizeof(line), "Authorization: %s", vl_buf_cstr(&auth));
+    hl = curl_slist_append(hl, line);
+    hl = curl_slist_append(hl, "Expect:");
+    if (rc == VL_OK) {
+        curl_easy_reset(c);
+        curl_easy_setopt(c, CURLOPT_URL, vl_buf_cstr(&url));
+        curl_easy_setopt(c, CURLOPT_HTTPHEADER, hl);
+        curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+        curl_easy_setopt(c, CURLOPT_WRITEDATA, r);
+        curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+        curl_easy_setopt(c, CURLOPT_HEADERDATA, r);
+        curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, s->timeout_ms);
+        curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, 10000L);
+        curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+        if (strcmp(q->method, "HEAD") == 0) curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+        else if (strcmp(q->method, "PUT") == 0 || strcmp(q->method, "POST") == 0) {
+            curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, q->method);
+            curl_easy_setopt(c, CURLOPT_POSTFIELDS, q->body_n ? q->body : "");
+            curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)q->body_n);
+        } else if (strcmp(q->method, "GET") != 0) {
+            curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, q->method);
+        }
+        CURLcode cc = curl_easy_perform(c);
+        if (cc != CURLE_OK) {
+            rc = vl_error_set(err, VL_EIO, "store: s3 %s %s: %s", q->method, q->key ? q->key : s->bucket,
+                              curl_easy_strerror(cc));
+        } else {
+            curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
+        }
+    }
+    curl_slist_free_all(hl);
+    give(s, c);
+    vl_buf_free(&url);
+    vl_buf_free(&path);
+    vl_buf_free(&auth);
+    vl_buf_free(&full_key);
+    if (rc == VL_ENOMEM) return vl_error_set(err, VL_ENOMEM, "out of memory");
+    return rc;
+}
+
+static bool retryable(long status) { return status >= 500 || status == 429 || status == 408; }
+
+/* Runs q, retrying transport errors and retryable statuses with backoff.
+ * *retried tells whether an attempt before the last may have reached the
+ * server. */
+static int run(s3 *s, const req *q, resp *r, bool *retried, vl_error *err) {
+    int64_t delay_ms = 50;
+    if (retried) *retried = false;
+    for (int i = 0;; i++) {
+        vl_buf_clear(&r->body);
+        r->status = 0;
+        r->etag[0] = r->last_modified[0] = r->request_id[0] = 0;
+        r->has_length = false;
+        int rc = attempt(s, q, r, err);
+        bool again = (rc == VL_EIO) || (rc == VL_OK && retryable(r->status));
+        if (!again || i + 1 >= ATTEMPTS) return rc;
+        if (retried) *retried = true;
+        int64_t jitter = (int64_t)(vl_mix64((uint64_t)vl_mono_us()) % (uint64_t)(delay_ms + 1));
+        usleep((useconds_t)((delay_ms + jitter) * 1000));
+        if (delay_ms < 2000) delay_ms *= 2;
+    }
+}
+
+static void resp_free(resp *r) { vl_buf_free(&r->body); }
+
+/* ------------------------------------------------------------- operations */
+
+static int s3_get_range(vl_store *st, const char *key, uint64_t off, uint64_t len, vl_buf *out, vl_error *err) {
+    s3 *s = (s3 *)st;
+    char range[64];
+    bool whole = off == 0 && len == UINT64_MAX;
+    if (len == UINT64_MAX) snprintf(range, sizeof(range), "bytes=%llu-", (unsigned long long)off);
+    else if (len == 0) return VL_OK;
+    else snprintf(range, sizeof(range), "bytes=%llu-%llu", (unsigned long long)off, (unsigned long long)(off + len - 1));
+    req q = {.method = "GET", .key = key, .range = whole ? NULL : range};
+    resp r = {0};
+    vl_buf_init(&r.body);
+    int rc = run(s, &q, &r, NULL, err);
+    if (rc == VL_OK) {
+        if (r.status == 200 || r.status == 206) {
+            vl_buf_clear(out);
+            rc = vl_buf_append(out, r.body.p, r.body.n) == VL_OK ? VL_OK : vl_error_set(err, VL_ENOMEM, "out of memory");
+        } else if (r.status == 404) {
+            rc = s3_error("GET", key, &r, VL_ENOTFOUND, err);
+        } else if (r.status == 416) {
+            /* past the end: nothing when off is the size, else out of range */
+            vl_store_obj o;
+            rc = st->ops->head(st, key, &o, err);
+            if (rc == VL_OK) rc = off == o.size ? VL_OK : vl_error_set(err, VL_ERANGE, "store: s3 GET %s: offset %llu is past the end (%llu bytes)", key, (unsigned long long)off, (unsigned long long)o.size);
+        } else {
+            rc = s3_error("GET", key, &r, VL_EIO, err);
+        }
+    }
+    resp_free(&r);
+    return rc;
+}
+
+static int s3_put(vl_store *st, const char *key, const void *p, size_t n, bool if_absent, vl_error *err) {
+    s3 *s = (s3 *)st;
+    req q = {.method = "PUT", .key = key, .body = p, .body_n = n, .if_none_match = if_absent};
+    resp r = {0};
+    vl_buf_init(&r.body);
+    bool retried = false;
+    int rc = run(s, &q, &r, &retried, err);
+    if (rc == VL_OK && r.status != 200) {
+        if (if_absent && (r.status == 412 || r.status == 409)) {
+            rc = VL_ECONFLICT;
+            if (retried) { /* maybe our own earlier attempt won: compare what is there */
+                vl_buf have;
+                vl_buf_init(&have);
+                if (s3_get_range(st, key, 0, UINT64_MAX, &have, err) == VL_OK && have.n == n &&
+                    (n == 0 || memcmp(have.p, p, n) == 0))
+                    rc = VL_OK;
+                vl_buf_free(&have);
+            }
+            if (rc == VL_ECONFLICT) vl_error_set(err, VL_ECONFLICT, "store: s3 PUT %s: the key exists", key);
+        } else {
+            rc = s3_error("PUT", key, &r, VL_EIO, err);
+        }
+    }
+    resp_free(&r);
+    return rc;
+}
+
+static int s3_del(vl_store *st, const char *key, vl_error *err) {
+    s3 *s = (s3 *)st;
+    req q = {.method = "DELETE", .key = key};
+    resp r = {0};
+    vl_buf_init(&r.body);
+    int rc = run(s, &q, &r, NULL, err);
+    if (rc == VL_OK && r.status != 204 && r.status != 200 && r.status != 404) rc = s3_error("DELETE", key, &r, VL_EIO, err);
+    resp_free(&r);
+    return rc;
+}
+
+static int64_t http_date_us(const char *v) {
+    struct tm tm;
+    memset(&tm, 0, sizeof(tm));
+    if (!strptime(v, "%a, %d %b %Y %H:%M:%S", &tm)) return 0;
+    return (int64_t)timegm(&tm) * 1000000;
+}
+
+static int s3_head(vl_store *st, const char *key, vl_store_obj *out, vl_error *err) {
+    s3 *s = (s3 *)st;
+    req q = {.method = "HEAD", .key = key};
+    resp r = {0};
+    vl_buf_init(&r.body);
+    int rc = run(s, &q, &r, NULL, err);
+    if (rc == VL_OK) {
+        if (r.status == 200) {
+            memset(out, 0, sizeof(*out));
+            out->size = r.content_length;
+            out->mtime_us = http_date_us(r.last_modified);
+        } else if (r.status == 404) {
+            rc = vl_error_set(err, VL_ENOTFOUND, "store: s3 HEAD %s: no such key", key);
+        } else {
+            rc = s3_error("HEAD", key, &r, VL_EIO, err);
+        }
+    }
+    resp_free(&r);
+    return rc;
+}
+
+static int s3_list(vl_store *st, const char *prefix, const char *start_after, vl_store_list_cb cb, void *ctx,
+                   vl_error *err) {
+    s3 *s = (s3 *)st;
+    vl_buf query, token, key, field;
+    vl_buf_init(&query);
+    vl_buf_init(&token);
+    vl_buf_init(&key);
+    vl_buf_init(&field);
+    resp r = {0};
+    vl_buf_init(&r.body);
+    size_t pl = strlen(s->prefix);
+    int rc = VL_OK;
+    for (bool more = true; more && rc == VL_OK;) {
+        vl_buf_clear(&query);
+        vl_buf full;
+        vl_buf_init(&full);
+        rc = vl_buf_printf(&full, "%s%s", s->prefix, prefix);
+        if (rc == VL_OK) rc = vl_buf_printf(&query, "list-type=2&prefix=");
+        if (rc == VL_OK) rc = vl_uri_encode((const char *)full.p, full.n, false, &query);
+        if (rc == VL_OK && token.n) {
+            rc = vl_buf_printf(&query, "&continuation-token=");
+            if (rc == VL_OK) rc = vl_uri_encode((const char *)token.p, token.n, false, &query);
+        } else if (rc == VL_OK && start_after) {
+            vl_buf_clear(&full);
+            rc = vl_buf_printf(&full, "%s%s", s->prefix, start_after);
+            if (rc == VL_OK) rc = vl_buf_printf(&query, "&start-after=");
+            if (rc == VL_OK) rc = vl_uri_encode((const char *)full.p, full.n, false, &query);
+        }
+        vl_buf_free(&full);
+        if (rc) {
+            rc = vl_error_set(err, VL_ENOMEM, "out of memory");
+            break;
+        }
+        req q = {.method = "GET", .query = vl_buf_cstr(&query)};
+        rc = run(s, &q, &r, NULL, err);
+        if (rc) break;
+        if (r.status != 200) {
+            rc = s3_error("LIST", prefix, &r, r.status == 404 ? VL_ENOTFOUND : VL_EIO, err);
+            if (rc == VL_ENOTFOUND) rc = VL_OK; /* no bucket: nothing in it */
+            break;
+        }
+        const char *x = (const char *)r.body.p;
+        size_t n = r.body.n, at = 0;
+        for (;;) {
+            size_t c0 = at;
+            if (!xml_field(x, n, "Contents", &c0, &field)) break;
+            vl_buf contents;
+            vl_buf_init(&contents);
+            if (vl_buf_append(&contents, field.p, field.n) != VL_OK) {
+                vl_buf_free(&contents);
+                rc = vl_error_set(err, VL_ENOMEM, "out of memory");
+                break;
+            }
+            at = c0;
+            size_t k0 = 0;
+            vl_store_obj o = {0};
+            if (xml_field((const char *)contents.p, contents.n, "Key", &k0, &key) && key.n >= pl) {
+                vl_buf sz;
+                vl_buf_init(&sz);
+                size_t s0 = 0;
+                if (xml_field((const char *)contents.p, contents.n, "Size", &s0, &sz)) o.size = strtoull(vl_buf_cstr(&sz), NULL, 10);
+                s0 = 0;
+                if (xml_field((const char *)contents.p, contents.n, "LastModified", &s0, &sz)) {
+                    int64_t us = 0;
+                    vl_error e2;
+                    if (vl_ts_parse((const char *)sz.p, sz.n, &us, &e2) == VL_OK) o.mtime_us = us;
+                }
+                vl_buf_free(&sz);
+                o.key = vl_buf_cstr(&key) + pl;
+                o.key_len = key.n - pl;
+                rc = cb(ctx, &o, err);
+            }
+            vl_buf_free(&contents);
+            if (rc) break;
+        }
+        if (rc == VL_STORE_STOP) {
+            rc = VL_OK;
+            break;
+        }
+        size_t t0 = 0;
+        more = false;
+        if (rc == VL_OK && xml_field(x, n, "IsTruncated", &t0, &field) && strcmp(vl_buf_cstr(&field), "true") == 0) {
+            t0 = 0;
+            more = xml_field(x, n, "NextContinuationToken", &t0, &token);
+        }
+    }
+    resp_free(&r);
+    vl_buf_free(&query);
+    vl_buf_free(&token);
+    vl_buf_free(&key);
+    vl_buf_free(&field);
+    return rc;
+}
+
+static int s3_sweep(vl_store *st, const char *prefix, int64_t older_than_us, size_t *removed, vl_error *err) {
+    (void)st, (void)prefix, (void)older_than_us, (void)err;
+    if (removed) *removed = 0; /* S3 puts are atomic: nothing is left half-written */
+    return VL_OK;
+}
+
+static void s3_close(vl_store *st) {
+    s3 *s = (s3 *)st;
+    for (int i = 0; i < s->n_pool; i++) curl_easy_cleanup(s->pool[i]);
+    pthread_mutex_destroy(&s->mu);
+    vl_free(s->bucket);
+    vl_free(s->prefix);
+    vl_free(s->endpoint);
+    vl_free(s->host);
+    vl_free(s->region);
+    vl_free(s->key_id);
+    if (s->secret) memset(s->secret, 0, strlen(s->secret));
+    vl_free(s->secret);
+    vl_free(s->token);
+    vl_free(s->base.url);
+    vl_free(s);
+}
+
+static const vl_store_ops s3_ops = {.name = "s3",
+                                    .get_range = s3_get_range,
+                                    .put = s3_put,
+                                    .del = s3_del,
+                                    .head = s3_head,
+                                    .list = s3_list,
+                                    .close = s3_close,
+                                    .sweep = s3_sweep};
+
+int vl_store__s3_open(const char *url, vl_store **out, vl_error *err) {
+    *out = NULL;
+    pthread_once(&curl_once, curl_init_once);
+    const char *b = strstr(url, "://") + 3;
+    const char *slash = strchr(b, '/');
+    size_t bn = slash ? (size_t)(slash - b) : strlen(b);
+    if (bn == 0 || bn > 63) return vl_error_set(err, VL_EINVAL, "store: %s: no bucket name", url);
+    s3 *s = vl_calloc(1, sizeof(*s));
+    if (!s) return vl_error_set(err, VL_ENOMEM, "out of memory");
+    pthread_mutex_init(&s->mu, NULL);
+    s->base.ops = &s3_ops;
+    s->timeout_ms = 60000;
+    const char *t = getenv("VIDLAKE_S3_TIMEOUT_MS");
+    if (t && atol(t) > 0) s->timeout_ms = atol(t);
+    s->bucket = vl_malloc(bn + 1);
+    const char *pfx = slash ? slash + 1 : "";
+    size_t pn = strlen(pfx);
+    while (pn && pfx[pn - 1] == '/') pn--;
+    s->prefix = vl_malloc(pn + 2);
+    s->base.url = dupstr(url);
+    const char *region = env("AWS_REGION", "AWS_DEFAULT_REGION");
+    s->region = dupstr(region ? region : "us-east-1");
+    const char *ep = env("AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL");
+    const char *profile = env("AWS_PROFILE", NULL);
+    if (!profile) profile = "default";
+    const char *kid = env("AWS_ACCESS_KEY_ID", NULL), *sec = env("AWS_SECRET_ACCESS_KEY", NULL);
+    const char *tok = env("AWS_SESSION_TOKEN", NULL);
+    s->key_id = kid ? dupstr(kid) : profile_value(profile, "aws_access_key_id");
+    s->secret = sec ? dupstr(sec) : profile_value(profile, "aws_secret_access_key");
+    s->token = tok ? dupstr(tok) : (kid ? NULL : profile_value(profile, "aws_session_token"));
+    if (!s->bucket || !s->prefix || !s->base.url || !s->region) {
+        s3_close(&s->base);
+        return vl_error_set(err, VL_ENOMEM, "out of memory");
+    }
+    memcpy(s->bucket, b, bn);
+    s->bucket[bn] = 0;
+    memcpy(s->prefix, pfx, pn);
+    s->prefix[pn] = pn ? '/' : 0;
+    s->prefix[pn + (pn ? 1 : 0)] = 0;
+    if (!s->key_id || !s->secret) {
+        s3_close(&s->base);
+        return vl_error_set(err, VL_EINVAL,
+                            "store: %s: no credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or a profile "
+                            "(AWS_PROFILE, default \"default\") in ~/.aws/credentials", url);
+    }
+    vl_buf e, h;
+    vl_buf_init(&e);
+    vl_buf_init(&h);
+    int rc = VL_OK;
+    if (ep) {
+        size_t en = strlen(ep);
+        while (en && ep[en - 1] == '/') en--;
+        rc = vl_buf_append(&e, ep, en);
+        const char *host = strstr(ep, "://");
+        host = host ? host + 3 : ep;
+        size_t hn = strcspn(host, "/");
+        if (rc == VL_OK) rc = vl_buf_append(&h, host, hn);
+        s->path_style = !env("VIDLAKE_S3_VIRTUAL_HOSTED", NULL);
+    } else {
+        rc = vl_buf_printf(&e, "https://%s.s3.%s.amazonaws.com", s->bucket, s->region);
+        if (rc == VL_OK) rc = vl_buf_printf(&h, "%s.s3.%s.amazonaws.com", s->bucket, s->region);
+    }
+    if (rc == VL_OK && !(s->endpoint = dupstr(vl_buf_cstr(&e)))) rc = VL_ENOMEM;
+    if (rc == VL_OK && !(s->host = dupstr(vl_buf_cstr(&h)))) rc = VL_ENOMEM;
+    vl_buf_free(&e);
+    vl_buf_free(&h);
+    if (rc) {
+        s3_close(&s->base);
+        return vl_error_set(err, VL_ENOMEM, "out of memory");
+    }
+    *out = &s->base;
+    return VL_OK;
+}
