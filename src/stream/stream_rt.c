@@ -762,6 +762,8 @@ static int add_locked(vl_rt *rt, const vl_event *ev) {
                 d.c[C_ATTEMPTS] = 1;
             } else { /* a view that began before the engine saw it: playing, not an attempt here */
                 v->flags |= V_STARTED;
+                /* players send heartbeats only while playing: it plays from there */
+                if (ev->v[VL_F_EVENT_TYPE].i == VL_ET_HEARTBEAT) v->flags |= V_PLAYING;
                 rt->joined++;
             }
         } else if (!v->content) {
