@@ -15,6 +15,10 @@
 #                        the two halves, for a gateway down for a while)
 #   stop_rgw             stops every daemon by PID and waits for it
 #   rgw_logs [LINES]     the tail of each daemon's log, on stderr
+#   rgw_env              exports AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION
+#   rgw_curl M PATH ...  a signed request (PATH = /bucket/key), prints the status
+#   rgw_mb BUCKET        creates a bucket
+#   rgw_put_dir DIR B/P  uploads a directory tree under B/P
 #
 # Everything lives under DIR (config, mon store, OSD data, logs, admin
 # sockets, pid files): nothing in /etc/ceph, /var/lib/ceph or /var/log/ceph,
@@ -306,4 +310,39 @@ stop_rgw() {
   local i
   for ((i = ${#RGW_PIDS[@]} - 1; i >= 0; i--)); do _rgw_stop "${RGW_PIDS[i]}"; done
   RGW_PIDS=()
+}
+
+# rgw_env: exports what vidlake (and any AWS client) needs to reach the
+# gateway: AWS_ENDPOINT_URL, the key pair and the region.
+rgw_env() {
+  export AWS_ENDPOINT_URL="$RGW_URL" AWS_ACCESS_KEY_ID="$RGW_ACCESS_KEY" \
+    AWS_SECRET_ACCESS_KEY="$RGW_SECRET_KEY" AWS_REGION="$RGW_REGION"
+  unset AWS_ENDPOINT_URL_S3 AWS_SESSION_TOKEN AWS_PROFILE
+}
+
+# rgw_curl METHOD PATH [CURL ARGS...]: a SigV4-signed request to the
+# gateway (PATH is /bucket/key), unsigned payload; prints the HTTP status.
+rgw_curl() {
+  local m=$1 p=$2; shift 2
+  curl -s -o /dev/null -w '%{http_code}' -X "$m" --aws-sigv4 "aws:amz:$RGW_REGION:s3" \
+    --user "$RGW_ACCESS_KEY:$RGW_SECRET_KEY" -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" "$@" "$RGW_URL$p"
+}
+
+# rgw_mb BUCKET: creates a bucket; non-zero unless the gateway says 200.
+rgw_mb() {
+  local st
+  st=$(rgw_curl PUT "/$1") && [ "$st" = 200 ] || { echo "rgw_mb $1: HTTP $st" >&2; return 1; }
+}
+
+# rgw_put_dir DIR BUCKET/PREFIX: uploads every file under DIR to
+# BUCKET/PREFIX/<its path under DIR>; non-zero at the first failure.
+rgw_put_dir() {
+  local d=$1 dst=$2 f rel st
+  while IFS= read -r -d '' f; do
+    rel=${f#"$d"/}
+    # each byte outside RFC 3986's unreserved set percent-encoded, '/' kept
+    rel=$(jq -rn --arg s "$rel" '$s | @uri | gsub("%2F"; "/")')
+    st=$(rgw_curl PUT "/$dst/$rel" --data-binary @"$f" -H "Content-Type: application/octet-stream") &&
+      [ "$st" = 200 ] || { echo "rgw_put_dir: $rel: HTTP $st" >&2; return 1; }
+  done < <(find "$d" -type f -print0)
 }
