@@ -29,13 +29,16 @@ static const command commands[] = {
 static void usage(FILE *f) {
     fprintf(f,
             "vidlake %s - real-time video analytics lakehouse\n\n"
-            "usage: vidlake <command> [options]   (vidlake <command> --help for its options)\n\n"
+            "usage: vidlake [--s3-endpoint URL] <command> [options]   (vidlake <command> --help for its options)\n\n"
             "commands:\n",
             VL_VERSION);
     for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
         fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
     fprintf(f, "\nenvironment: VIDLAKE_LOG=debug|info|warn|error|off, VIDLAKE_LOG_FORMAT=text|json,\n"
-               "             VIDLAKE_PROGRESS=0 hides progress bars\n");
+               "             VIDLAKE_PROGRESS=0 hides progress bars\n"
+               "lakes on S3: s3://bucket/prefix; AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN\n"
+               "             or AWS_PROFILE; AWS_REGION; AWS_ENDPOINT_URL(_S3) or --s3-endpoint for\n"
+               "             MinIO, Ceph RGW, R2 (docs/store.md has the rest)\n");
 }
 
 int vl_cli_props_add(vl_cli_props *p, const char *cmd, const char *val) {
@@ -131,6 +134,19 @@ int main(int argc, char **argv) {
     mallopt(M_MMAP_THRESHOLD, 256 << 20);
     mallopt(M_TRIM_THRESHOLD, 512 << 20);
     vl_log_init_from_env();
+    /* global options, before the command: the S3 endpoint (the store reads
+     * it from the environment, ahead of AWS_ENDPOINT_URL_S3) */
+    while (argc >= 2 && strncmp(argv[1], "--s3-endpoint", 13) == 0 && (argv[1][13] == 0 || argv[1][13] == '=')) {
+        const char *v = argv[1][13] == '=' ? argv[1] + 14 : argc >= 3 ? argv[2] : NULL;
+        if (!v || !*v) {
+            fprintf(stderr, "vidlake: option --s3-endpoint needs a URL (http[s]://host[:port])\n");
+            return 2;
+        }
+        setenv("VIDLAKE_S3_ENDPOINT", v, 1);
+        int used = argv[1][13] == '=' ? 1 : 2;
+        argc -= used;
+        argv += used;
+    }
     if (argc < 2) {
         usage(stderr);
         return 2;

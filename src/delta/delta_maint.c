@@ -271,7 +271,7 @@ int vl_delta_vacuum(const vl_delta_table *t, const vl_delta_vacuum_opts *o, vl_d
                 V.known[i].deleted_ms = V.known[i - 1].deleted_ms = -1;
     }
     if (rc == VL_OK) rc = vl_store_list(t->store, t->path, NULL, vac_cb, &V, err);
-    for (size_t i = 0; rc == VL_OK && i < V.n_doomed; i++) rc = vl_store_delete(t->store, V.doomed[i], err);
+    if (rc == VL_OK) rc = vl_store_delete_many(t->store, (const char *const *)V.doomed, V.n_doomed, err);
     /* and what writers that died mid-put left (never listed, never
      * referenced), past the same retention */
     size_t swept = 0;

@@ -74,7 +74,7 @@ static int prefix_check(const char *prefix, vl_error *err) {
     return check_components("prefix", prefix, (size_t)(slash - prefix), err);
 }
 
-static int hexval(char c) {
+int vl_store__hexval(char c) {
     if (c >= '0' && c <= '9') return c - '0';
     if (c >= 'a' && c <= 'f') return c - 'a' + 10;
     if (c >= 'A' && c <= 'F') return c - 'A' + 10;
@@ -138,8 +138,8 @@ static int store_open(const char *url, vl_store **out, vl_error *err) {
             path[k++] = p[i];
             continue;
         }
-        int hi = i + 2 < n ? hexval(p[i + 1]) : -1;
-        int lo = hi >= 0 ? hexval(p[i + 2]) : -1;
+        int hi = i + 2 < n ? vl_store__hexval(p[i + 1]) : -1;
+        int lo = hi >= 0 ? vl_store__hexval(p[i + 2]) : -1;
         if (hi < 0 || lo < 0 || (hi == 0 && lo == 0)) {
             vl_free(path);
             return vl_error_set(err, VL_EINVAL, "store: %s: bad %%-escape at byte %zu", url,
@@ -189,6 +189,20 @@ int vl_store_put_if_absent(vl_store *s, const char *key, const void *p, size_t n
 int vl_store_delete(vl_store *s, const char *key, vl_error *err) {
     VL_RETURN_IF_ERR(vl_store_key_check(key, err));
     return s->ops->del(s, key, err);
+}
+
+int vl_store_delete_many(vl_store *s, const char *const *keys, size_t n, vl_error *err) {
+    for (size_t i = 0; i < n; i++) VL_RETURN_IF_ERR(vl_store_key_check(keys[i], err));
+    for (size_t i = 0; i < n;) {
+        size_t k = n - i < VL_STORE_DELETE_BATCH ? n - i : VL_STORE_DELETE_BATCH;
+        if (s->ops->del_many) {
+            VL_RETURN_IF_ERR(s->ops->del_many(s, keys + i, k, err));
+        } else {
+            for (size_t j = 0; j < k; j++) VL_RETURN_IF_ERR(s->ops->del(s, keys[i + j], err));
+        }
+        i += k;
+    }
+    return VL_OK;
 }
 
 int vl_store_head(vl_store *s, const char *key, vl_store_obj *out, vl_error *err) {

@@ -21,8 +21,9 @@
  *    loss of the writer);
  *  - list returns keys in byte-wise order.
  *
- * Deliberately not here: multipart uploads, streaming writes, object
- * metadata beyond size and modification time, versioning.
+ * Deliberately not here: streaming writes, object metadata beyond size and
+ * modification time, versioning. (Large puts go to S3 as multipart
+ * uploads inside the S3 store; callers still hand over one buffer.)
  *
  * Threads: a vl_store is immutable after open; any number of threads may use
  * one handle at once. Every function that can fail returns VL_OK or a VL_E*
@@ -121,6 +122,16 @@ int vl_store_put_if_absent(vl_store *s, const char *key, const void *p, size_t n
  * @return VL_OK; VL_EINVAL for a bad key; VL_EIO.
  */
 int vl_store_delete(vl_store *s, const char *key, vl_error *err) VL_MUST_CHECK;
+
+/**
+ * @brief Deletes n objects (absent ones are fine), in batches where the
+ * store has them (S3's DeleteObjects, 1,000 keys a request); every key is
+ * checked before anything is deleted. Not atomic: on an error some of the
+ * keys may be gone.
+ * @return VL_OK; VL_EINVAL for a bad key (naming it); VL_EIO naming the
+ *         first key that could not be deleted and why.
+ */
+int vl_store_delete_many(vl_store *s, const char *const *keys, size_t n, vl_error *err) VL_MUST_CHECK;
 
 /**
  * @brief Size and modification time of an object (out->key is NULL).

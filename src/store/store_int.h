@@ -10,6 +10,9 @@
 
 #include "store.h"
 
+/* The most keys handed to one del_many (S3's DeleteObjects limit). */
+#define VL_STORE_DELETE_BATCH 1000
+
 typedef struct vl_store_ops {
     const char *name; /* "local", "s3" */
     /* len == UINT64_MAX: to the end. Implementations clear out first. */
@@ -18,6 +21,8 @@ typedef struct vl_store_ops {
     int (*put)(vl_store *s, const char *key, const void *p, size_t n, bool if_absent,
                vl_error *err);
     int (*del)(vl_store *s, const char *key, vl_error *err);
+    /* optional: deletes up to VL_STORE_DELETE_BATCH keys in one go */
+    int (*del_many)(vl_store *s, const char *const *keys, size_t n, vl_error *err);
     int (*head)(vl_store *s, const char *key, vl_store_obj *out, vl_error *err);
     /* prefix is never NULL ("" for all); start_after may be NULL. */
     int (*list)(vl_store *s, const char *prefix, const char *start_after, vl_store_list_cb cb,
@@ -38,6 +43,9 @@ struct vl_store {
  * that begins with '.' and contains ".tmp." is reserved: keys may not use it
  * and listings skip it. */
 bool vl_store__is_temp_name(const char *name, size_t n);
+
+/* The value of a hex digit, or -1. */
+int vl_store__hexval(char c);
 
 /* Opens the local implementation on a directory path (already decoded). */
 int vl_store__local_open(const char *url, const char *root, vl_store **out, vl_error *err);
@@ -80,6 +88,8 @@ typedef struct vl_sigv4_req {
 int vl_sigv4_authorization(const vl_sigv4_req *r, vl_buf *out, vl_buf *canonical, vl_error *err) VL_MUST_CHECK;
 /** @brief Hex SHA-256 of p (65 bytes with the NUL). */
 void vl_sha256_hex(const void *p, size_t n, char out[65]);
+/** @brief Base64 of the MD5 of p (a Content-MD5 header's value; 25 bytes with the NUL). */
+void vl_md5_base64(const void *p, size_t n, char out[32]);
 /** @brief Appends s percent-encoded (RFC 3986 unreserved kept; '/' kept when keep_slash). */
 int vl_uri_encode(const char *s, size_t n, bool keep_slash, vl_buf *out) VL_MUST_CHECK;
 /** @brief "YYYYMMDDTHHMMSSZ" of a time in seconds. */

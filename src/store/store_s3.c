@@ -40,7 +40,12 @@ typedef struct s3 {
     char *host;            /* the Host header */
     bool path_style;
     char *region, *key_id, *secret, *token;
-    long timeout_ms;
+    long timeout_ms, connect_timeout_ms;
+    bool unsigned_payload; /* sign "UNSIGNED-PAYLOAD" instead of hashing bodies */
+    char *ca_bundle;       /* AWS_CA_BUNDLE, or NULL for the system's */
+    size_t part_bytes;     /* multipart: a part's size; puts above mp_threshold */
+    size_t mp_threshold;
+    int upload_threads;    /* parts uploaded at once */
     pthread_mutex_t mu;
     CURL *pool[POOL_MAX];
     int n_pool;
@@ -106,6 +111,15 @@ static const char *env(const char *a, const char *b) {
     const char *v = getenv(a);
     if ((!v || !*v) && b) v = getenv(b);
     return v && *v ? v : NULL;
+}
+
+/* A numeric setting from the environment: def when unset or empty, the
+ * value clamped to [lo, hi] otherwise. */
+static long env_long(const char *name, long def, long lo, long hi) {
+    const char *v = getenv(name);
+    if (!v || !*v) return def;
+    long x = strtol(v, NULL, 10);
+    return x < lo ? lo : x > hi ? hi : x;
 }
 
 /* ----------------------------------------------------------- the requests */
@@ -197,6 +211,39 @@ static bool xml_field(const char *xml, size_t n, const char *tag, size_t *from, 
     return true;
 }
 
+/* Decodes %XX escapes in place (a ListObjectsV2 key with encoding-type=url);
+ * false for a malformed escape. */
+static bool url_decode(vl_buf *b) {
+    char *p = (char *)b->p;
+    size_t o = 0;
+    for (size_t i = 0; i < b->n; i++) {
+        if (p[i] == '%') {
+            int hi = i + 2 < b->n ? vl_store__hexval(p[i + 1]) : -1;
+            int lo = hi >= 0 ? vl_store__hexval(p[i + 2]) : -1;
+            if (hi < 0 || lo < 0) return false;
+            p[o++] = (char)(hi << 4 | lo);
+            i += 2;
+        } else {
+            p[o++] = p[i] == '+' ? ' ' : p[i];
+        }
+    }
+    b->n = o;
+    if (b->cap) p[o] = 0;
+    return true;
+}
+
+/* Appends c, XML-escaped. */
+static int xml_putc(vl_buf *b, char c) {
+    switch (c) {
+    case '&': return vl_buf_printf(b, "&amp;");
+    case '<': return vl_buf_printf(b, "&lt;");
+    case '>': return vl_buf_printf(b, "&gt;");
+    case '"': return vl_buf_printf(b, "&quot;");
+    case '\'': return vl_buf_printf(b, "&apos;");
+    default: return vl_buf_putc(b, c);
+    }
+}
+
 /* An error from an S3 answer: its code, message and request id. */
 static int s3_error(const char *what, const char *key, const resp *r, int code, vl_error *err) {
     vl_buf c, m;
@@ -221,6 +268,8 @@ typedef struct req {
     const void *body;
     size_t body_n;
     const char *range; /* "bytes=a-b" or NULL */
+    const char *content_type; /* PUT/POST: NULL for application/octet-stream */
+    const char *content_md5;  /* base64, or NULL */
     bool if_none_match;
 } req;
 
@@ -246,7 +295,8 @@ static int attempt(s3 *s, const req *q, resp *r, vl_error *err) {
         rc = VL_ENOMEM;
     char amz_date[17], body_sha[65];
     vl_amz_date(time(NULL), amz_date);
-    if (q->body_n) vl_sha256_hex(q->body, q->body_n, body_sha);
+    if (s->unsigned_payload) memcpy(body_sha, "UNSIGNED-PAYLOAD", 17);
+    else if (q->body_n) vl_sha256_hex(q->body, q->body_n, body_sha);
     else memcpy(body_sha, EMPTY_SHA, 65);
     vl_sigv4_header hs[8];
     size_t nh = 0;
@@ -255,6 +305,7 @@ static int attempt(s3 *s, const req *q, resp *r, vl_error *err) {
     hs[nh++] = (vl_sigv4_header){"x-amz-date", amz_date};
     if (q->range) hs[nh++] = (vl_sigv4_header){"range", q->range};
     if (q->if_none_match) hs[nh++] = (vl_sigv4_header){"if-none-match", "*"};
+    if (q->content_md5) hs[nh++] = (vl_sigv4_header){"content-md5", q->content_md5};
     if (s->token) hs[nh++] = (vl_sigv4_header){"x-amz-security-token", s->token};
     vl_sigv4_req sr = {.method = q->method, .path = vl_buf_cstr(&path), .query = q->query, .headers = hs,
                        .n_headers = nh, .payload_hash = body_sha, .region = s->region, .service = "s3",
@@ -270,6 +321,10 @@ static int attempt(s3 *s, const req *q, resp *r, vl_error *err) {
     snprintf(line, sizeof(line), "Authorization: %s", vl_buf_cstr(&auth));
     hl = curl_slist_append(hl, line);
     hl = curl_slist_append(hl, "Expect:");
+    if (strcmp(q->method, "PUT") == 0 || strcmp(q->method, "POST") == 0) {
+        snprintf(line, sizeof(line), "Content-Type: %s", q->content_type ? q->content_type : "application/octet-stream");
+        hl = curl_slist_append(hl, line);
+    }
     if (rc == VL_OK) {
         curl_easy_reset(c);
         curl_easy_setopt(c, CURLOPT_URL, vl_buf_cstr(&url));
@@ -279,8 +334,9 @@ static int attempt(s3 *s, const req *q, resp *r, vl_error *err) {
         curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
         curl_easy_setopt(c, CURLOPT_HEADERDATA, r);
         curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, s->timeout_ms);
-        curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, 10000L);
+        curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, s->connect_timeout_ms);
         curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+        if (s->ca_bundle) curl_easy_setopt(c, CURLOPT_CAINFO, s->ca_bundle);
         if (strcmp(q->method, "HEAD") == 0) curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
         else if (strcmp(q->method, "PUT") == 0 || strcmp(q->method, "POST") == 0) {
             curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, q->method);
@@ -291,8 +347,10 @@ static int attempt(s3 *s, const req *q, resp *r, vl_error *err) {
         }
         CURLcode cc = curl_easy_perform(c);
         if (cc != CURLE_OK) {
-            rc = vl_error_set(err, VL_EIO, "store: s3 %s %s: %s", q->method, q->key ? q->key : s->bucket,
-                              curl_easy_strerror(cc));
+            rc = vl_error_set(err, VL_EIO, "store: s3 %s %s%s%s: %s (endpoint %s)", q->method,
+                              q->key ? q->key : "bucket ", q->key ? "" : s->bucket,
+                              q->query && !q->key ? (strncmp(q->query, "encoding-type", 13) == 0 ? " (list)" : " (batch)") : "",
+                              curl_easy_strerror(cc), s->endpoint);
         } else {
             curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
         }
@@ -364,8 +422,204 @@ static int s3_get_range(vl_store *st, const char *key, uint64_t off, uint64_t le
     return rc;
 }
 
+/* ------------------------------------------------------ multipart upload */
+
+/* A large put as a multipart upload: initiate, the parts in parallel
+ * (each an idempotent PUT, retried by run()), complete; any failure aborts
+ * the upload so that no parts linger. Readers see nothing until the
+ * complete succeeds, then the whole object: as atomic as a single PUT. */
+typedef struct mpu {
+    s3 *s;
+    const char *key;
+    const uint8_t *p;
+    size_t n, part, n_parts;
+    vl_buf upload_id; /* URI-encoded */
+    char (*etags)[128];
+    pthread_mutex_t mu;
+    size_t next;
+    int rc;
+    vl_error err;
+} mpu;
+
+static void *mpu_worker(void *arg) {
+    mpu *m = arg;
+    resp r = {0};
+    vl_buf_init(&r.body);
+    vl_buf query;
+    vl_buf_init(&query);
+    for (;;) {
+        pthread_mutex_lock(&m->mu);
+        size_t i = m->rc == VL_OK && m->next < m->n_parts ? m->next++ : SIZE_MAX;
+        pthread_mutex_unlock(&m->mu);
+        if (i == SIZE_MAX) break;
+        size_t off = i * m->part, len = m->n - off < m->part ? m->n - off : m->part;
+        vl_error e = {0};
+        vl_buf_clear(&query);
+        int rc = vl_buf_printf(&query, "partNumber=%zu&uploadId=%s", i + 1, vl_buf_cstr(&m->upload_id)) == VL_OK
+                     ? VL_OK
+                     : vl_error_set(&e, VL_ENOMEM, "out of memory");
+        req q = {.method = "PUT", .key = m->key, .query = vl_buf_cstr(&query), .body = m->p + off, .body_n = len};
+        if (rc == VL_OK) rc = run(m->s, &q, &r, NULL, &e);
+        if (rc == VL_OK && r.status == 200 && r.etag[0]) memcpy(m->etags[i], r.etag, sizeof(r.etag));
+        else if (rc == VL_OK) {
+            char what[64];
+            snprintf(what, sizeof(what), "PUT (part %zu of %zu)", i + 1, m->n_parts);
+            rc = s3_error(what, m->key, &r, VL_EIO, &e);
+        }
+        if (rc != VL_OK) {
+            pthread_mutex_lock(&m->mu);
+            if (m->rc == VL_OK) m->rc = rc, m->err = e;
+            pthread_mutex_unlock(&m->mu);
+            break;
+        }
+    }
+    vl_buf_free(&query);
+    resp_free(&r);
+    return NULL;
+}
+
+/* The body of an S3 answer that is an <Error> although its status is 200
+ * (CompleteMultipartUpload reports late failures that way). */
+static bool error_body(const resp *r) {
+    return r->body.n && memmem(r->body.p, r->body.n, "<Error>", 7) != NULL;
+}
+
+static int s3_multipart(s3 *s, const char *key, const void *p, size_t n, vl_error *err) {
+    mpu m = {.s = s, .key = key, .p = p, .n = n, .part = s->part_bytes};
+    m.n_parts = (n + m.part - 1) / m.part;
+    vl_buf_init(&m.upload_id);
+    pthread_mutex_init(&m.mu, NULL);
+    resp r = {0};
+    vl_buf_init(&r.body);
+    vl_buf id, body, query;
+    vl_buf_init(&id);
+    vl_buf_init(&body);
+    vl_buf_init(&query);
+    int rc = VL_OK;
+    /* initiate */
+    req q = {.method = "POST", .key = key, .query = "uploads"};
+    rc = run(s, &q, &r, NULL, err);
+    size_t at = 0;
+    if (rc == VL_OK && (r.status != 200 || !xml_field((const char *)r.body.p, r.body.n, "UploadId", &at, &id) || !id.n))
+        rc = s3_error("POST (initiate multipart upload)", key, &r, VL_EIO, err);
+    if (rc == VL_OK && vl_uri_encode((const char *)id.p, id.n, false, &m.upload_id) != VL_OK)
+        rc = vl_error_set(err, VL_ENOMEM, "out of memory");
+    if (rc == VL_OK && !(m.etags = vl_calloc(m.n_parts, sizeof(*m.etags)))) rc = vl_error_set(err, VL_ENOMEM, "out of memory");
+    /* the parts */
+    if (rc == VL_OK) {
+        pthread_t th[32];
+        int nt = s->upload_threads < 32 ? s->upload_threads : 32, started = 0;
+        if ((size_t)nt > m.n_parts) nt = (int)m.n_parts;
+        for (int i = 1; i < nt; i++)
+            if (pthread_create(&th[started], NULL, mpu_worker, &m) == 0) started++;
+        mpu_worker(&m);
+        for (int i = 0; i < started; i++) pthread_join(th[i], NULL);
+        if (m.rc != VL_OK) {
+            rc = m.rc;
+            if (err) *err = m.err;
+        }
+    }
+    /* complete */
+    if (rc == VL_OK) {
+        rc = vl_buf_printf(&body, "<CompleteMultipartUpload>");
+        for (size_t i = 0; rc == VL_OK && i < m.n_parts; i++)
+            rc = vl_buf_printf(&body, "<Part><PartNumber>%zu</PartNumber><ETag>%s</ETag></Part>", i + 1, m.etags[i]);
+        if (rc == VL_OK) rc = vl_buf_printf(&body, "</CompleteMultipartUpload>");
+        if (rc == VL_OK) rc = vl_buf_printf(&query, "uploadId=%s", vl_buf_cstr(&m.upload_id));
+        if (rc) rc = vl_error_set(err, VL_ENOMEM, "out of memory");
+    }
+    if (rc == VL_OK) {
+        req c = {.method = "POST", .key = key, .query = vl_buf_cstr(&query), .body = body.p, .body_n = body.n,
+                 .content_type = "application/xml"};
+        bool retried = false;
+        rc = run(s, &c, &r, &retried, err);
+        if (rc == VL_OK && r.status == 404 && retried) {
+            /* an earlier attempt completed it (the upload is gone): the
+             * object must be there, with our size */
+            vl_store_obj o;
+            if (s->base.ops->head(&s->base, key, &o, err) != VL_OK || o.size != n)
+                rc = s3_error("POST (complete multipart upload)", key, &r, VL_EIO, err);
+        } else if (rc == VL_OK && (r.status != 200 || error_body(&r))) {
+            rc = s3_error("POST (complete multipart upload)", key, &r, VL_EIO, err);
+        }
+    }
+    /* abort on failure, so that no parts linger (best effort) */
+    if (rc != VL_OK && m.upload_id.n) {
+        vl_buf_clear(&query);
+        if (vl_buf_printf(&query, "uploadId=%s", vl_buf_cstr(&m.upload_id)) == VL_OK) {
+            req a = {.method = "DELETE", .key = key, .query = vl_buf_cstr(&query)};
+            vl_error ignored;
+            (void)run(s, &a, &r, NULL, &ignored);
+        }
+    }
+    pthread_mutex_destroy(&m.mu);
+    vl_free(m.etags);
+    vl_buf_free(&m.upload_id);
+    vl_buf_free(&id);
+    vl_buf_free(&body);
+    vl_buf_free(&query);
+    resp_free(&r);
+    return rc;
+}
+
+/* --------------------------------------------------------- batch delete */
+
+static int s3_del_many(vl_store *st, const char *const *keys, size_t n, vl_error *err) {
+    s3 *s = (s3 *)st;
+    vl_buf body;
+    vl_buf_init(&body);
+    int rc = vl_buf_printf(&body, "<Delete><Quiet>true</Quiet>");
+    for (size_t i = 0; rc == VL_OK && i < n; i++) {
+        rc = vl_buf_printf(&body, "<Object><Key>");
+        for (const char *k = s->prefix; rc == VL_OK && *k; k++) rc = xml_putc(&body, *k);
+        for (const char *k = keys[i]; rc == VL_OK && *k; k++) rc = xml_putc(&body, *k);
+        if (rc == VL_OK) rc = vl_buf_printf(&body, "</Key></Object>");
+    }
+    if (rc == VL_OK) rc = vl_buf_printf(&body, "</Delete>");
+    if (rc) {
+        vl_buf_free(&body);
+        return vl_error_set(err, VL_ENOMEM, "out of memory");
+    }
+    char md5[32];
+    vl_md5_base64(body.p, body.n, md5);
+    req q = {.method = "POST", .query = "delete", .body = body.p, .body_n = body.n, .content_type = "application/xml",
+             .content_md5 = md5};
+    resp r = {0};
+    vl_buf_init(&r.body);
+    rc = run(s, &q, &r, NULL, err);
+    if (rc == VL_OK && r.status != 200) rc = s3_error("POST (delete objects)", keys[0], &r, VL_EIO, err);
+    /* quiet mode lists only the failures; an absent key is not one */
+    vl_buf e, f;
+    vl_buf_init(&e);
+    vl_buf_init(&f);
+    for (size_t at = 0; rc == VL_OK && xml_field((const char *)r.body.p, r.body.n, "Error", &at, &e);) {
+        size_t k = 0, c = 0, m = 0;
+        vl_buf code, msg;
+        vl_buf_init(&code);
+        vl_buf_init(&msg);
+        bool hk = xml_field((const char *)e.p, e.n, "Key", &k, &f);
+        (void)xml_field((const char *)e.p, e.n, "Code", &c, &code);
+        (void)xml_field((const char *)e.p, e.n, "Message", &m, &msg);
+        if (strcmp(vl_buf_cstr(&code), "NoSuchKey") != 0) {
+            const char *key = hk ? vl_buf_cstr(&f) : "?";
+            if (hk && f.n >= strlen(s->prefix)) key += strlen(s->prefix);
+            rc = vl_error_set(err, VL_EIO, "store: s3 DELETE %s (batch of %zu): %s%s%s (request id %s)", key, n,
+                              vl_buf_cstr(&code), msg.n ? ": " : "", vl_buf_cstr(&msg),
+                              r.request_id[0] ? r.request_id : "none");
+        }
+        vl_buf_free(&code);
+        vl_buf_free(&msg);
+    }
+    vl_buf_free(&e);
+    vl_buf_free(&f);
+    vl_buf_free(&body);
+    resp_free(&r);
+    return rc;
+}
+
 static int s3_put(vl_store *st, const char *key, const void *p, size_t n, bool if_absent, vl_error *err) {
     s3 *s = (s3 *)st;
+    if (!if_absent && n > s->mp_threshold) return s3_multipart(s, key, p, n, err);
     req q = {.method = "PUT", .key = key, .body = p, .body_n = n, .if_none_match = if_absent};
     resp r = {0};
     vl_buf_init(&r.body);
@@ -447,7 +701,9 @@ static int s3_list(vl_store *st, const char *prefix, const char *start_after, vl
         vl_buf full;
         vl_buf_init(&full);
         rc = vl_buf_printf(&full, "%s%s", s->prefix, prefix);
-        if (rc == VL_OK) rc = vl_buf_printf(&query, "list-type=2&prefix=");
+        /* keys come back URL-encoded: XML 1.0 cannot carry every byte a
+         * key may hold, and gateways differ in how they escape the rest */
+        if (rc == VL_OK) rc = vl_buf_printf(&query, "encoding-type=url&list-type=2&prefix=");
         if (rc == VL_OK) rc = vl_uri_encode((const char *)full.p, full.n, false, &query);
         if (rc == VL_OK && token.n) {
             rc = vl_buf_printf(&query, "&continuation-token=");
@@ -486,7 +742,8 @@ static int s3_list(vl_store *st, const char *prefix, const char *start_after, vl
             at = c0;
             size_t k0 = 0;
             vl_store_obj o = {0};
-            if (xml_field((const char *)contents.p, contents.n, "Key", &k0, &key) && key.n >= pl) {
+            if (xml_field((const char *)contents.p, contents.n, "Key", &k0, &key) && url_decode(&key) &&
+                key.n >= pl) {
                 vl_buf sz;
                 vl_buf_init(&sz);
                 size_t s0 = 0;
@@ -543,6 +800,7 @@ static void s3_close(vl_store *st) {
     if (s->secret) memset(s->secret, 0, strlen(s->secret));
     vl_free(s->secret);
     vl_free(s->token);
+    vl_free(s->ca_bundle);
     vl_free(s->base.url);
     vl_free(s);
 }
@@ -551,6 +809,7 @@ static const vl_store_ops s3_ops = {.name = "s3",
                                     .get_range = s3_get_range,
                                     .put = s3_put,
                                     .del = s3_del,
+                                    .del_many = s3_del_many,
                                     .head = s3_head,
                                     .list = s3_list,
                                     .close = s3_close,
@@ -567,9 +826,12 @@ int vl_store__s3_open(const char *url, vl_store **out, vl_error *err) {
     if (!s) return vl_error_set(err, VL_ENOMEM, "out of memory");
     pthread_mutex_init(&s->mu, NULL);
     s->base.ops = &s3_ops;
-    s->timeout_ms = 60000;
-    const char *t = getenv("VIDLAKE_S3_TIMEOUT_MS");
-    if (t && atol(t) > 0) s->timeout_ms = atol(t);
+    s->timeout_ms = env_long("VIDLAKE_S3_TIMEOUT_MS", 60000, 1, 3600000);
+    s->connect_timeout_ms = env_long("VIDLAKE_S3_CONNECT_TIMEOUT_MS", 10000, 1, 600000);
+    s->part_bytes = (size_t)env_long("VIDLAKE_S3_PART_MB", 16, 5, 5120) << 20;
+    s->mp_threshold = (size_t)env_long("VIDLAKE_S3_MULTIPART_MB", 32, 5, 5120) << 20;
+    s->upload_threads = (int)env_long("VIDLAKE_S3_UPLOAD_THREADS", 4, 1, 32);
+    s->unsigned_payload = env_long("VIDLAKE_S3_UNSIGNED_PAYLOAD", 0, 0, 1) == 1;
     s->bucket = vl_malloc(bn + 1);
     const char *pfx = slash ? slash + 1 : "";
     size_t pn = strlen(pfx);
@@ -578,11 +840,20 @@ int vl_store__s3_open(const char *url, vl_store **out, vl_error *err) {
     s->base.url = dupstr(url);
     const char *region = env("AWS_REGION", "AWS_DEFAULT_REGION");
     s->region = dupstr(region ? region : "us-east-1");
-    const char *ep = env("AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL");
+    /* the endpoint: --s3-endpoint (main puts it in VIDLAKE_S3_ENDPOINT),
+     * else the standard variables */
+    const char *ep_from = "--s3-endpoint", *ep = env("VIDLAKE_S3_ENDPOINT", NULL);
+    if (!ep) ep_from = "AWS_ENDPOINT_URL_S3", ep = env("AWS_ENDPOINT_URL_S3", NULL);
+    if (!ep) ep_from = "AWS_ENDPOINT_URL", ep = env("AWS_ENDPOINT_URL", NULL);
     const char *profile = env("AWS_PROFILE", NULL);
     if (!profile) profile = "default";
     const char *kid = env("AWS_ACCESS_KEY_ID", NULL), *sec = env("AWS_SECRET_ACCESS_KEY", NULL);
     const char *tok = env("AWS_SESSION_TOKEN", NULL);
+    const char *ca = env("AWS_CA_BUNDLE", NULL);
+    if (ca && !(s->ca_bundle = dupstr(ca))) {
+        s3_close(&s->base);
+        return vl_error_set(err, VL_ENOMEM, "out of memory");
+    }
     s->key_id = kid ? dupstr(kid) : profile_value(profile, "aws_access_key_id");
     s->secret = sec ? dupstr(sec) : profile_value(profile, "aws_secret_access_key");
     s->token = tok ? dupstr(tok) : (kid ? NULL : profile_value(profile, "aws_session_token"));
@@ -605,18 +876,40 @@ int vl_store__s3_open(const char *url, vl_store **out, vl_error *err) {
     vl_buf_init(&e);
     vl_buf_init(&h);
     int rc = VL_OK;
+    const char *style = env("VIDLAKE_S3_ADDRESSING", NULL);
+    if (style && strcmp(style, "path") != 0 && strcmp(style, "virtual") != 0) {
+        s3_close(&s->base);
+        return vl_error_set(err, VL_EINVAL, "store: VIDLAKE_S3_ADDRESSING is \"%s\": path or virtual", style);
+    }
     if (ep) {
-        size_t en = strlen(ep);
-        while (en && ep[en - 1] == '/') en--;
-        rc = vl_buf_append(&e, ep, en);
+        /* scheme://host[:port], nothing after it but a '/' */
         const char *host = strstr(ep, "://");
-        host = host ? host + 3 : ep;
-        size_t hn = strcspn(host, "/");
-        if (rc == VL_OK) rc = vl_buf_append(&h, host, hn);
-        s->path_style = !env("VIDLAKE_S3_VIRTUAL_HOSTED", NULL);
+        size_t sn = host ? (size_t)(host - ep) : 0;
+        host = host ? host + 3 : NULL;
+        size_t hn = host ? strcspn(host, "/") : 0;
+        if (!host || !((sn == 4 && strncmp(ep, "http", 4) == 0) || (sn == 5 && strncmp(ep, "https", 5) == 0)) ||
+            hn == 0 || strspn(host + hn, "/") != strlen(host + hn)) {
+            s3_close(&s->base);
+            return vl_error_set(err, VL_EINVAL,
+                                "store: the S3 endpoint \"%s\" (from %s) is not http[s]://host[:port]", ep, ep_from);
+        }
+        s->path_style = !style || strcmp(style, "path") == 0;
+        if (s->path_style) {
+            rc = vl_buf_printf(&e, "%.*s://%.*s", (int)sn, ep, (int)hn, host);
+            if (rc == VL_OK) rc = vl_buf_append(&h, host, hn);
+        } else {
+            rc = vl_buf_printf(&e, "%.*s://%s.%.*s", (int)sn, ep, s->bucket, (int)hn, host);
+            if (rc == VL_OK) rc = vl_buf_printf(&h, "%s.%.*s", s->bucket, (int)hn, host);
+        }
     } else {
-        rc = vl_buf_printf(&e, "https://%s.s3.%s.amazonaws.com", s->bucket, s->region);
-        if (rc == VL_OK) rc = vl_buf_printf(&h, "%s.s3.%s.amazonaws.com", s->bucket, s->region);
+        s->path_style = style && strcmp(style, "path") == 0;
+        if (s->path_style) {
+            rc = vl_buf_printf(&e, "https://s3.%s.amazonaws.com", s->region);
+            if (rc == VL_OK) rc = vl_buf_printf(&h, "s3.%s.amazonaws.com", s->region);
+        } else {
+            rc = vl_buf_printf(&e, "https://%s.s3.%s.amazonaws.com", s->bucket, s->region);
+            if (rc == VL_OK) rc = vl_buf_printf(&h, "%s.s3.%s.amazonaws.com", s->bucket, s->region);
+        }
     }
     if (rc == VL_OK && !(s->endpoint = dupstr(vl_buf_cstr(&e)))) rc = VL_ENOMEM;
     if (rc == VL_OK && !(s->host = dupstr(vl_buf_cstr(&h)))) rc = VL_ENOMEM;

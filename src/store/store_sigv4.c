@@ -31,6 +31,13 @@ void vl_sha256_hex(const void *p, size_t n, char out[65]) {
     hex(md, sizeof(md), out);
 }
 
+void vl_md5_base64(const void *p, size_t n, char out[32]) {
+    unsigned char md[16];
+    unsigned int len = 0;
+    EVP_Digest(p, n, md, &len, EVP_md5(), NULL);
+    EVP_EncodeBlock((unsigned char *)out, md, 16); /* 24 characters and a NUL */
+}
+
 static void hmac(const void *key, size_t kn, const void *msg, size_t n, unsigned char out[32]) {
     unsigned int len = 32;
     HMAC(EVP_sha256(), key, (int)kn, msg, n, out, &len);

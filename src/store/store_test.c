@@ -469,6 +469,17 @@ static void t_delete(vl_test *t) {
     CHECK_EQ_INT(t, vl_store_delete(fx.s, "p/q/r", &err), VL_OK);
     CHECK_GET(t, fx.s, "p/q", "3");
     CHECK_LIST(t, fx.s, "", NULL, "p/q\n");
+    /* delete_many: every key checked first, then all of them (in batches) */
+    put_str(t, fx.s, "m/1", "1");
+    put_str(t, fx.s, "m/2", "2");
+    const char *bad[] = {"m/1", "m/../x"};
+    CHECK_EQ_INT(t, vl_store_delete_many(fx.s, bad, 2, &err), VL_EINVAL);
+    CHECK(t, strstr(err.msg, "m/../x") != NULL);
+    CHECK_LIST(t, fx.s, "", NULL, "m/1\nm/2\np/q\n");
+    const char *good[] = {"m/1", "m/absent", "m/2"};
+    CHECK_EQ_INT(t, vl_store_delete_many(fx.s, good, 3, &err), VL_OK);
+    CHECK_EQ_INT(t, vl_store_delete_many(fx.s, good, 0, &err), VL_OK);
+    CHECK_LIST(t, fx.s, "", NULL, "p/q\n");
     fx_close(&fx);
 }
 
@@ -957,7 +968,7 @@ static const vl_test_case cases[] = {
     {"put, get and head: round trips, replace, absent keys, errors name the key", t_put_get_head},
     {"get_range: slices, short reads at the end, offsets past it", t_ranges},
     {"put_if_absent: the second writer gets ECONFLICT", t_put_if_absent},
-    {"delete: idempotent, prunes empty directories, never the root", t_delete},
+    {"delete: idempotent, prunes empty directories, never the root; delete_many", t_delete},
     {"list: byte-wise key order across directories, split-name prefixes, start_after", t_list_order},
     {"list: temporary files are invisible; callbacks stop or fail", t_list_hides_temps},
     {"list: random trees agree with a brute-force model", t_list_model},

@@ -16,7 +16,7 @@
 #   stop_rgw             stops every daemon by PID and waits for it
 #   rgw_logs [LINES]     the tail of each daemon's log, on stderr
 #   rgw_env              exports AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION
-#   rgw_curl M PATH ...  a signed request (PATH = /bucket/key), prints the status
+#   rgw_curl M PATH ...  a signed request (PATH = /bucket/key), prints the status (body: $RGW_OUT)
 #   rgw_mb BUCKET        creates a bucket
 #   rgw_put_dir DIR B/P  uploads a directory tree under B/P
 #
@@ -321,10 +321,12 @@ rgw_env() {
 }
 
 # rgw_curl METHOD PATH [CURL ARGS...]: a SigV4-signed request to the
-# gateway (PATH is /bucket/key), unsigned payload; prints the HTTP status.
+# gateway (PATH is /bucket/key; a query parameter without a value needs
+# its '=', "?uploads="), unsigned payload; prints the HTTP status; the body
+# goes to $RGW_OUT (default /dev/null).
 rgw_curl() {
   local m=$1 p=$2; shift 2
-  curl -s -o /dev/null -w '%{http_code}' -X "$m" --aws-sigv4 "aws:amz:$RGW_REGION:s3" \
+  curl -s -o "${RGW_OUT:-/dev/null}" -w '%{http_code}' -X "$m" --aws-sigv4 "aws:amz:$RGW_REGION:s3" \
     --user "$RGW_ACCESS_KEY:$RGW_SECRET_KEY" -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" "$@" "$RGW_URL$p"
 }
 
