@@ -781,10 +781,103 @@ static int s3_list(vl_store *st, const char *prefix, const char *start_after, vl
     return rc;
 }
 
+/* Sweep: on S3 a put is atomic, so nothing is left half-written; what a
+ * writer that died mid multipart upload leaves is the upload, with its
+ * parts (billed, invisible to listings). Abort those under the prefix
+ * begun before older_than_us. */
 static int s3_sweep(vl_store *st, const char *prefix, int64_t older_than_us, size_t *removed, vl_error *err) {
-    (void)st, (void)prefix, (void)older_than_us, (void)err;
-    if (removed) *removed = 0; /* S3 puts are atomic: nothing is left half-written */
-    return VL_OK;
+    s3 *s = (s3 *)st;
+    vl_buf query, full, km, um, up, f;
+    vl_buf_init(&query);
+    vl_buf_init(&full);
+    vl_buf_init(&km);
+    vl_buf_init(&um);
+    vl_buf_init(&up);
+    vl_buf_init(&f);
+    resp r = {0};
+    vl_buf_init(&r.body);
+    int rc = vl_buf_printf(&full, "%s%s", s->prefix, prefix) == VL_OK ? VL_OK : VL_ENOMEM;
+    for (bool more = true; more && rc == VL_OK;) {
+        more = false;
+        vl_buf_clear(&query);
+        rc = vl_buf_printf(&query, "encoding-type=url");
+        if (rc == VL_OK && km.n) {
+            rc = vl_buf_printf(&query, "&key-marker=");
+            if (rc == VL_OK) rc = vl_uri_encode((const char *)km.p, km.n, false, &query);
+        }
+        if (rc == VL_OK) rc = vl_buf_printf(&query, "&prefix=");
+        if (rc == VL_OK) rc = vl_uri_encode((const char *)full.p, full.n, false, &query);
+        if (rc == VL_OK && um.n) {
+            rc = vl_buf_printf(&query, "&upload-id-marker=");
+            if (rc == VL_OK) rc = vl_uri_encode((const char *)um.p, um.n, false, &query);
+        }
+        if (rc == VL_OK) rc = vl_buf_printf(&query, "&uploads");
+        if (rc) break;
+        req q = {.method = "GET", .query = vl_buf_cstr(&query)};
+        rc = run(s, &q, &r, NULL, err);
+        if (rc) break;
+        if (r.status == 404) break; /* no bucket: nothing to sweep */
+        if (r.status != 200) {
+            rc = s3_error("GET (list multipart uploads)", prefix, &r, VL_EIO, err);
+            break;
+        }
+        const char *x = (const char *)r.body.p;
+        size_t n = r.body.n;
+        vl_buf body;
+        vl_buf_init(&body);
+        if (vl_buf_append(&body, x, n) != VL_OK) rc = VL_ENOMEM;
+        for (size_t at = 0; rc == VL_OK && xml_field((const char *)body.p, body.n, "Upload", &at, &up);) {
+            vl_buf key, id, ini;
+            vl_buf_init(&key);
+            vl_buf_init(&id);
+            vl_buf_init(&ini);
+            size_t a = 0, b = 0, c = 0;
+            int64_t when = 0;
+            vl_error e2;
+            if (xml_field((const char *)up.p, up.n, "Key", &a, &key) && url_decode(&key) &&
+                xml_field((const char *)up.p, up.n, "UploadId", &b, &id) &&
+                xml_field((const char *)up.p, up.n, "Initiated", &c, &ini) &&
+                vl_ts_parse((const char *)ini.p, ini.n, &when, &e2) == VL_OK && when < older_than_us &&
+                key.n > strlen(s->prefix)) {
+                vl_buf aq;
+                vl_buf_init(&aq);
+                rc = vl_buf_printf(&aq, "uploadId=") == VL_OK &&
+                             vl_uri_encode((const char *)id.p, id.n, false, &aq) == VL_OK
+                         ? VL_OK
+                         : VL_ENOMEM;
+                resp ar = {0};
+                vl_buf_init(&ar.body);
+                req abort_q = {.method = "DELETE", .key = vl_buf_cstr(&key) + strlen(s->prefix), .query = vl_buf_cstr(&aq)};
+                if (rc == VL_OK) rc = run(s, &abort_q, &ar, NULL, err);
+                if (rc == VL_OK && ar.status != 204 && ar.status != 200 && ar.status != 404)
+                    rc = s3_error("DELETE (abort multipart upload)", abort_q.key, &ar, VL_EIO, err);
+                else if (rc == VL_OK && removed)
+                    (*removed)++;
+                resp_free(&ar);
+                vl_buf_free(&aq);
+            }
+            vl_buf_free(&key);
+            vl_buf_free(&id);
+            vl_buf_free(&ini);
+        }
+        size_t t0 = 0;
+        if (rc == VL_OK && xml_field((const char *)body.p, body.n, "IsTruncated", &t0, &f) &&
+            strcmp(vl_buf_cstr(&f), "true") == 0) {
+            size_t k0 = 0, u0 = 0;
+            more = xml_field((const char *)body.p, body.n, "NextKeyMarker", &k0, &km) && url_decode(&km);
+            if (!xml_field((const char *)body.p, body.n, "NextUploadIdMarker", &u0, &um)) vl_buf_clear(&um);
+        }
+        vl_buf_free(&body);
+    }
+    if (rc == VL_ENOMEM) vl_error_set(err, VL_ENOMEM, "out of memory");
+    resp_free(&r);
+    vl_buf_free(&query);
+    vl_buf_free(&full);
+    vl_buf_free(&km);
+    vl_buf_free(&um);
+    vl_buf_free(&up);
+    vl_buf_free(&f);
+    return rc;
 }
 
 static void s3_close(vl_store *st) {
