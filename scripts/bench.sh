@@ -198,3 +198,34 @@ awk '$1 == "vidlake" { v[++nv] = $2; vm = $4 > vm ? $4 : vm } $1 == "duckdb" { d
   END { mv = med(v, nv); md = med(d, nd)
         printf "summary: ETL  vidlake %.2f s, DuckDB %.2f s (medians of %d): vidlake %.2fx as fast; peak RSS %.0f MiB vs %.0f MiB\n",
                mv, md, nv, md / mv, vm / 1024, dm / 1024 }' "$tmp/etl.txt"
+
+# S3: a throwaway Ceph RGW on loopback (tests/integration/s3_lib.sh: one
+# memstore OSD, radosgw's beast frontend), sharing the 2 cores with vidlake
+s3mb=${VIDLAKE_BENCH_S3_MB:-256}
+echo
+echo "== S3: file -> bronze of the same $iev events into s3:// on a local Ceph RGW (memstore OSD, on the same 2 cores)"
+echo "   against the local filesystem, in turn, 3 runs each; then a $s3mb MiB object put (multipart: 16 MiB parts,"
+echo "   4 at a time) and got back through the store, and the same put as one PUT"
+(
+  WORK=$tmp/s3
+  mkdir -p "$WORK"
+  . tests/integration/s3_lib.sh
+  trap 'stop_rgw' EXIT
+  need_rgw bench-s3
+  RGW_MGR=0 RGW_MEMSTORE_BYTES=$((5 * 1024 * 1024 * 1024)) start_rgw "$WORK/ceph" || exit 1
+  rgw_env
+  rgw_mb bench
+  for r in 1 2 3; do
+    rm -rf "$tmp/s3local"
+    "$V" ingest --lake "$tmp/s3local" --from "$tmp/ingest.ndjson" 2>&1 | grep '^ingest:' | sed 's/^/local /'
+    "$V" ingest --lake "s3://bench/lake-$r" --from "$tmp/ingest.ndjson" 2>&1 | grep '^ingest:' | sed 's/^/s3 /'
+  done | tee "$tmp/s3ing.txt"
+  awk '{ for (i = 1; i <= NF; i++) if ($i == "s,") t = $(i - 1); if ($1 == "local") l[++nl] = t; else s[++ns] = t }
+    function med(a, n,   i, j, x) { for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] < a[i]) { x = a[i]; a[i] = a[j]; a[j] = x } return a[int((n + 1) / 2)] }
+    END { ml = med(l, nl); ms = med(s, ns)
+          printf "summary: file -> bronze on S3 (RGW) %.2f s = %.0f events/s; local %.2f s = %.0f events/s; S3/local time %.2f\n",
+                 ms, '"$iev"' / ms, ml, '"$iev"' / ml, ms / ml }' "$tmp/s3ing.txt"
+  "$B/bench/bench_store" s3://bench/obj "$s3mb" | sed 's/^/multipart /'
+  VIDLAKE_S3_MULTIPART_MB=5120 "$B/bench/bench_store" s3://bench/obj "$s3mb" | sed 's/^/one PUT   /'
+  VIDLAKE_S3_UNSIGNED_PAYLOAD=1 "$B/bench/bench_store" s3://bench/obj "$s3mb" | sed "s/^/multipart, unsigned payload /"
+)
