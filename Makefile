@@ -64,7 +64,7 @@ WEB_SRC   := $(sort $(wildcard web/*.html web/*.mjs web/*.js web/*.css web/*.svg
 ASSET_SRC := $(WEB_SRC) $(UPLOT)/dist/uPlot.iife.min.js $(UPLOT)/dist/uPlot.min.css $(UPLOT)/LICENSE
 ASSET_OBJ := $(B)/obj/gen/server_assets_data.o
 
-.PHONY: all build tests-build test check asan demo bench benches fuzz fuzz-build fuzzers deps install clean lint
+.PHONY: all build tests-build test check test-s3 asan demo bench benches fuzz fuzz-build fuzzers deps install clean lint
 
 all:
 	@$(MAKE) --no-print-directory MODE=release build
@@ -169,6 +169,12 @@ test check: deps
 	@$(MAKE) --no-print-directory MODE=asan tests-build
 	@$(MAKE) --no-print-directory all
 	@scripts/run-tests.sh build/asan
+
+# The S3 tests alone (a throwaway Ceph RGW on loopback; make test runs them too).
+test-s3: deps
+	@$(MAKE) --no-print-directory MODE=asan tests-build
+	@$(MAKE) --no-print-directory all
+	@VIDLAKE_TESTS='08*' scripts/run-tests.sh build/asan
 
 asan:
 	@$(MAKE) --no-print-directory MODE=asan tests-build

@@ -43,14 +43,20 @@ run_one() {
   rm -f "$out"
 }
 
-echo "== unit tests ($B)"
+# VIDLAKE_TESTS=GLOB runs only the integration tests matching it
+# (make test-s3: VIDLAKE_TESTS='08*'), without the unit tests and corpora
+only=${VIDLAKE_TESTS:-}
+
+[ -n "$only" ] || echo "== unit tests ($B)"
 for t in "$B"/test/*_test; do
+  [ -z "$only" ] || break
   [ -x "$t" ] || continue
   run_one "$(basename "$t")" 900 "$t"
 done
 
-echo "== fuzz corpora"
+[ -n "$only" ] || echo "== fuzz corpora"
 for r in "$B"/fuzz/*_replay; do
+  [ -z "$only" ] || break
   [ -x "$r" ] || continue
   target=$(basename "$r" _replay)
   run_one "fuzz $target" 600 "$r" "fuzz/corpus/$target"
@@ -59,6 +65,8 @@ done
 echo "== integration tests"
 for t in tests/integration/[0-9]*.sh; do
   [ -f "$t" ] || continue
+  # shellcheck disable=SC2254
+  case $(basename "$t") in ${only:-*}) ;; *) continue ;; esac
   run_one "$(basename "$t" .sh)" 900 bash "$t"
 done
 
