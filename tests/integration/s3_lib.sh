@@ -135,7 +135,10 @@ mgr data = $d/mgr/\$id
 rgw data = $d/rgw
 
 [client.rgw]
-rgw frontends = beast endpoint=127.0.0.1:$3
+# tcp_nodelay: without it every request on a reused connection waits ~40 ms
+# (beast writes the answer in two segments; the second waits for the
+# client's delayed ACK): an ETL run on S3 took 4.2 s instead of 0.4 s
+rgw frontends = beast endpoint=127.0.0.1:$3 tcp_nodelay=1
 rgw thread pool size = 64
 EOF
 }
@@ -248,7 +251,7 @@ start_rgw() {
     if [ $rc = 2 ] && [ $i -lt 3 ]; then
       rgw_port=$(_rgw_port)
       RGW_URL="http://127.0.0.1:$rgw_port"
-      sed -i "s|^rgw frontends = .*|rgw frontends = beast endpoint=127.0.0.1:$rgw_port|" "$d/ceph.conf"
+      sed -i "s|^rgw frontends = .*|rgw frontends = beast endpoint=127.0.0.1:$rgw_port tcp_nodelay=1|" "$d/ceph.conf"
       continue
     fi
     _rgw_fail "radosgw did not answer on $RGW_URL"; return 1
