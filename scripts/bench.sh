@@ -227,5 +227,5 @@ echo "   4 at a time) and got back through the store, and the same put as one PU
                  ms, '"$iev"' / ms, ml, '"$iev"' / ml, ms / ml }' "$tmp/s3ing.txt"
   "$B/bench/bench_store" s3://bench/obj "$s3mb" | sed 's/^/multipart /'
   VIDLAKE_S3_MULTIPART_MB=5120 "$B/bench/bench_store" s3://bench/obj "$s3mb" | sed 's/^/one PUT   /'
-  VIDLAKE_S3_UNSIGNED_PAYLOAD=1 "$B/bench/bench_store" s3://bench/obj "$s3mb" | sed "s/^/multipart, unsigned payload /"
+  VIDLAKE_S3_UNSIGNED_PAYLOAD=1 "$B/bench/bench_store" s3://bench/obj "$s3mb" | sed "s/^/multipart, unsigned payload (the default over https) /"
 )

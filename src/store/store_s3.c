@@ -924,7 +924,6 @@ int vl_store__s3_open(const char *url, vl_store **out, vl_error *err) {
     s->part_bytes = (size_t)env_long("VIDLAKE_S3_PART_MB", 16, 5, 5120) << 20;
     s->mp_threshold = (size_t)env_long("VIDLAKE_S3_MULTIPART_MB", 32, 5, 5120) << 20;
     s->upload_threads = (int)env_long("VIDLAKE_S3_UPLOAD_THREADS", 4, 1, 32);
-    s->unsigned_payload = env_long("VIDLAKE_S3_UNSIGNED_PAYLOAD", 0, 0, 1) == 1;
     s->bucket = vl_malloc(bn + 1);
     const char *pfx = slash ? slash + 1 : "";
     size_t pn = strlen(pfx);
@@ -1006,6 +1005,10 @@ int vl_store__s3_open(const char *url, vl_store **out, vl_error *err) {
     }
     if (rc == VL_OK && !(s->endpoint = dupstr(vl_buf_cstr(&e)))) rc = VL_ENOMEM;
     if (rc == VL_OK && !(s->host = dupstr(vl_buf_cstr(&h)))) rc = VL_ENOMEM;
+    /* payloads: over TLS, which guards their integrity, unsigned (saves
+     * hashing every byte); over plain HTTP, signed */
+    if (rc == VL_OK)
+        s->unsigned_payload = env_long("VIDLAKE_S3_UNSIGNED_PAYLOAD", strncmp(s->endpoint, "https://", 8) == 0, 0, 1) == 1;
     vl_buf_free(&e);
     vl_buf_free(&h);
     if (rc) {
