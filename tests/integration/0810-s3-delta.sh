@@ -8,7 +8,8 @@
 #     version, describe --json and scan at every version (--version N) and
 #     describe at every commit's time (--timestamp) give byte for byte the
 #     output and exit status of the local run (the local path replaced by
-#     the s3:// URL): checkpoints (classic, multi-part, a stale or empty
+#     the s3:// URL), and so does vacuum --dry-run --retain-hours 0 (the
+#     listing of the table's objects, hidden and orphan files included): checkpoints (classic, multi-part, a stale or empty
 #     _last_checkpoint, commits deleted before a checkpoint), partition
 #     values escaped twice (x=A%2FA, "bar+%21"), null partitions, schema
 #     changes, time travel. The tables we refuse (deletion vectors, v2
@@ -35,8 +36,9 @@
 #   - Concurrency (put-if-absent, If-None-Match: *): 4 processes each make
 #     20 one-row appends to one s3:// table at once: every append exits 0,
 #     commits 0..80 contiguous, every commit object whole (JSON lines, a
-#     commitInfo, one add), a checkpoint every 10 versions, every id
-#     exactly once in the scan, history of 81 commits. Two `table create`
+#     commitInfo, one add), a checkpoint every 10 versions and
+#     _last_checkpoint at 80, every id exactly once in the scan, N rows at
+#     version N, history of 81 commits. Two `table create`
 #     racing for one new table (5 rounds): exactly one wins, the other is
 #     refused, the table has the winner's schema.
 # The read cases are skipped (saying so) without the test data; the whole
@@ -155,6 +157,9 @@ check "$T: create the buckets" rgw_mb $B
 rgw_mb lake-write && rgw_mb lake-conc && rgw_mb lake-root || fail "$T: create the write buckets"
 TABLES=()
 if [ $HAVE_DATA = 1 ]; then
+  # a copy: the fixtures stay read-only whatever the commands do
+  cp -r "$D" "$WORK/td"
+  D="$WORK/td"
   for c in "$D"/dat/*/delta; do c=${c#"$D"/}; TABLES+=("$c"); done
   for c in "$D"/delta-rs/* "$D"/golden/*; do [ -d "$c/_delta_log" ] && TABLES+=("${c#"$D"/}"); done
   # the broken copies: the same damage on disk and in the bucket
@@ -211,6 +216,7 @@ if [ $HAVE_DATA = 1 ]; then
     plan "$P" "$k.files" "$rel" files @
     plan "$P" "$k.scan" "$rel" scan @
     plan "$P" "$k.scan-csv" "$rel" scan @ --format csv --limit 3
+    plan "$P" "$k.vacuum-dry" "$rel" vacuum @ --dry-run --retain-hours 0
     # the versions: those the local history lists (none for a refused table)
     "$V" table history "$D/$rel" --json > "$WORK/hist.$k" 2>/dev/null
     sed -n 's/^{"version":\([0-9]*\),"timestamp":"\([^"]*\)".*/\1 \2/p' "$WORK/hist.$k" > "$WORK/versions.$k"
@@ -298,7 +304,7 @@ if [ $HAVE_DATA = 1 ]; then
     ids=()
     for f in "$WORK/loc/$k".*.rc; do f=${f##*/}; ids+=("${f%.rc}"); done
     nv=$(wc -l < "$WORK/versions.$k")
-    what="describe, history, files, scan, CSV; describe and scan at $nv versions"
+    what="describe, history, files, scan, CSV, vacuum --dry-run; describe and scan at $nv versions"
     grep -qx "$k" "$WORK/mtime" || what+=" and their timestamps"
     if [ "$(cat "$WORK/loc/$k.scan.rc")" != 0 ]; then
       what="refused as on disk: $(sed 's/^vidlake table: [^ ]*: //' "$WORK/loc/$k.scan.err" | head -c 150)"
@@ -570,6 +576,15 @@ if cmp -s "$WORK/cids" "$WORK/cids.want"; then ok "$T: concurrency: the scan has
   fail "$T: concurrency: the scan's ids differ ($(wc -l < "$WORK/cids") rows, $(uniq -d "$WORK/cids" | wc -l) twice):"
   diff "$WORK/cids.want" "$WORK/cids" | head -6 | sed 's/^/  /'
 fi
+st=$(s3get /lake-conc/t/_delta_log/_last_checkpoint "$WORK/lastcp")
+check_eq "$T: concurrency: _last_checkpoint names the last multiple of 10" \
+  "$st $(sed -n 's/^{"version":\([0-9]*\),.*/\1/p' "$WORK/lastcp")" "200 $((N / 10 * 10))"
+bad=""
+for n in 1 9 10 11 $((N / 2)) $((N - 1)) $N; do
+  got=$("$V" table scan "$CT" --version $n 2>&1 | grep -c '^{"id"')
+  [ "$got" = "$n" ] || bad+=" version $n: $got rows;"
+done
+check_eq "$T: concurrency: scan --version N returns N rows (1 9 10 11 $((N / 2)) $((N - 1)) $N)" "$bad" ""
 "$V" table history "$CT" --json > "$WORK/chist" 2> "$WORK/err"
 check_eq "$T: concurrency: history: $((N + 1)) commits, each append one add" \
   "$(wc -l < "$WORK/chist") $(grep -v '^{"version":0,' "$WORK/chist" | grep -c '"adds":1,"removes":0,')" "$((N + 1)) $N"
