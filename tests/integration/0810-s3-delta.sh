@@ -165,23 +165,24 @@ if [ $HAVE_DATA = 1 ]; then
   D="$WORK/td"
   for c in "$D"/dat/*/delta; do c=${c#"$D"/}; TABLES+=("$c"); done
   for c in "$D"/delta-rs/* "$D"/golden/*; do [ -d "$c/_delta_log" ] && TABLES+=("${c#"$D"/}"); done
-  # the broken copies: the same damage on disk and in the bucket
-  BAD="$WORK/bad"
-  mkdir -p "$BAD"
+  # generated tables: broken copies (the same damage on disk and in the
+  # bucket) and a long log
+  GEN="$WORK/gen"
+  mkdir -p "$GEN"
   BA=dat/basic_append/delta
-  for c in truncated-commit missing-file garbage-file; do cp -r "$D/$BA" "$BAD/$c"; done
-  cp -r "$D/dat/with_checkpoint/delta" "$BAD/garbage-checkpoint"
-  head -c 200 "$D/$BA/_delta_log/00000000000000000001.json" > "$BAD/truncated-commit/_delta_log/00000000000000000001.json"
+  for c in truncated-commit missing-file garbage-file; do cp -r "$D/$BA" "$GEN/$c"; done
+  cp -r "$D/dat/with_checkpoint/delta" "$GEN/garbage-checkpoint"
+  head -c 200 "$D/$BA/_delta_log/00000000000000000001.json" > "$GEN/truncated-commit/_delta_log/00000000000000000001.json"
   DF1=$(sed -n 's/.*"add":{"path":"\([^"]*\)".*/\1/p' "$D/$BA/_delta_log/00000000000000000001.json")
-  rm "$BAD/missing-file/$DF1"
-  printf 'not a parquet file\n' > "$BAD/garbage-file/$DF1"
-  CPF=$(cd "$BAD/garbage-checkpoint/_delta_log" && ls ./*.checkpoint.parquet | head -1)
+  rm "$GEN/missing-file/$DF1"
+  printf 'not a parquet file\n' > "$GEN/garbage-file/$DF1"
+  CPF=$(cd "$GEN/garbage-checkpoint/_delta_log" && ls ./*.checkpoint.parquet | head -1)
   CPF=${CPF#./}
-  printf 'PAR1 garbage PAR1' > "$BAD/garbage-checkpoint/_delta_log/$CPF"
+  printf 'PAR1 garbage PAR1' > "$GEN/garbage-checkpoint/_delta_log/$CPF"
   # a long log: basic_append's version 0, then 1100 commits of a commitInfo
   # alone (a second apart, recent), a checkpoint at 1000: listing the whole
   # log on S3 takes two pages (1000 keys each)
-  LONG="$BAD/long"
+  LONG="$GEN/long"
   mkdir -p "$LONG/_delta_log"
   cp "$D/$BA/_delta_log/00000000000000000000.json" "$LONG/_delta_log/"
   DF0=$(sed -n 's/.*"add":{"path":"\([^"]*\)".*/\1/p' "$D/$BA/_delta_log/00000000000000000000.json")
@@ -203,7 +204,7 @@ if [ $HAVE_DATA = 1 ]; then
   # upload in the background while the local runs go
   t0=$(date +%s.%N)
   up_pids=()
-  (put_tree "$D" "$B/td" && put_tree "$BAD" "$B/bad" &&
+  (put_tree "$D" "$B/td" && put_tree "$GEN" "$B/gen" &&
     awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }' > "$WORK/up.time") > "$WORK/up.1" 2>&1 & up_pids+=($!)
 
   # the plan: every table at the latest version and at every version
@@ -264,23 +265,23 @@ if [ $HAVE_DATA = 1 ]; then
     "$(date -u -d "@$((T0S + 1050))" +%Y-%m-%dT%H:%M:%SZ)"
 
   run_plan2 "$P" "$D" "$WORK/loc"
-  run_plan "$P2" "$BAD" "$WORK/loc"
+  run_plan "$P2" "$GEN" "$WORK/loc"
   unclock "$WORK/loc"
-  localize "$WORK/loc" "$BAD" "s3://$B/bad"
+  localize "$WORK/loc" "$GEN" "s3://$B/gen"
   localize "$WORK/loc" "$D" "s3://$B/td"
   echo "# $(wc -l < "$P") + $(wc -l < "$P2") read commands on disk in $(( $(date +%s) - t_start )) s since the start"
 
   upfail=0
   for p in "${up_pids[@]}"; do wait "$p" || upfail=1; done
   if [ $upfail = 0 ]; then
-    ok "$T: upload the test data ($(find "$D" "$BAD" -type f | wc -l) files, $(cat "$WORK/up.time") s)"
+    ok "$T: upload the test data ($(find "$D" "$GEN" -type f | wc -l) files, $(cat "$WORK/up.time") s)"
   else
     fail "$T: upload the test data: $(cat "$WORK"/up.* | head -3)"
   fi
 
   t0=$(date +%s)
   run_plan2 "$P" "s3://$B/td" "$WORK/s3"
-  run_plan "$P2" "s3://$B/bad" "$WORK/s3"
+  run_plan "$P2" "s3://$B/gen" "$WORK/s3"
   unclock "$WORK/s3"
   echo "# the same on s3:// in $(( $(date +%s) - t0 )) s"
   check_eq "$T: no sanitizer report or crash in the reads" "$(insane "$WORK"/s3/*.err | head -3 | tr '\n' ' ')" ""
@@ -338,16 +339,16 @@ if [ $HAVE_DATA = 1 ]; then
   for c in truncated-commit garbage-checkpoint; do
     cmp_ids "$T: $c: the same error as on disk" "$c.scan" "$c.describe"
   done
-  err_check "$T: truncated-commit: the error names the table and version 1" truncated-commit.scan "s3://$B/bad/truncated-commit" "version 1"
-  err_check "$T: garbage-checkpoint: the error names the table and the checkpoint" garbage-checkpoint.scan "s3://$B/bad/garbage-checkpoint" "$CPF"
-  err_check "$T: a missing data file: the error names the table and the file" missing-file.scan "s3://$B/bad/missing-file" "$DF1"
-  err_check "$T: a garbage data file: the error names the table and the file" garbage-file.scan "s3://$B/bad/garbage-file" "$DF1"
+  err_check "$T: truncated-commit: the error names the table and version 1" truncated-commit.scan "s3://$B/gen/truncated-commit" "version 1"
+  err_check "$T: garbage-checkpoint: the error names the table and the checkpoint" garbage-checkpoint.scan "s3://$B/gen/garbage-checkpoint" "$CPF"
+  err_check "$T: a missing data file: the error names the table and the file" missing-file.scan "s3://$B/gen/missing-file" "$DF1"
+  err_check "$T: a garbage data file: the error names the table and the file" garbage-file.scan "s3://$B/gen/garbage-file" "$DF1"
   cmp_ids "$T: missing and garbage data files: describe and the version without the file as on disk" \
     missing-file.describe garbage-file.describe missing-file.v0
   cmp_ids "$T: a log of 1101 commits (listed in two pages): describe, --version 1050, history, scan --version 5 and --timestamp as on disk" \
     long.describe long.describe-1050 long.history long.scan-5 long.t1050
   check "$T: ... describe --version 1050 gives version 1050 from the checkpoint at 1000" \
-    grep -q '^{"table":"s3://lake-read/bad/long","version":1050,.*"checkpointVersion":1000,' "$WORK/s3/long.describe-1050.out"
+    grep -q '^{"table":"s3://lake-read/gen/long","version":1050,.*"checkpointVersion":1000,' "$WORK/s3/long.describe-1050.out"
   check "$T: ... the latest is 1100" grep -q '"version":1100,' "$WORK/s3/long.describe.out"
   # a bucket that does not exist; a wrong secret
   rc=$(run_status "$V" table scan "s3://no-such-bucket/t")
