@@ -33,7 +33,6 @@ static int bad_key(vl_error *err, const char *what, const char *key, const char 
 /* Checks the components of key[0..n) (n > 0, no leading or trailing '/'). */
 static int check_components(const char *what, const char *key, size_t n, vl_error *err) {
     if (key[0] == '/') return bad_key(err, what, key, "absolute (starts with '/')");
-    if (memmem(key, n, "..", 2)) return bad_key(err, what, key, "contains \"..\"");
     if (memmem(key, n, "//", 2)) return bad_key(err, what, key, "contains \"//\"");
     size_t start = 0;
     for (size_t i = 0; i <= n; i++) {
@@ -41,6 +40,9 @@ static int check_components(const char *what, const char *key, size_t n, vl_erro
         const char *c = key + start;
         size_t cn = i - start;
         if (cn == 1 && c[0] == '.') return bad_key(err, what, key, "has a \".\" component");
+        /* ".." only as a whole component: Delta leaves '.' unescaped in
+         * partition directories ("r=v1..2") */
+        if (cn == 2 && c[0] == '.' && c[1] == '.') return bad_key(err, what, key, "has a \"..\" component");
         if (vl_store__is_temp_name(c, cn))
             return bad_key(err, what, key,
                            "a component of the form \".<name>.tmp.<...>\" is reserved for temporary files");
@@ -67,7 +69,8 @@ static int prefix_check(const char *prefix, vl_error *err) {
         return bad_key(err, "prefix", prefix, "longer than 1024 bytes");
     if (n == 0) return VL_OK;
     if (prefix[0] == '/') return bad_key(err, "prefix", prefix, "absolute (starts with '/')");
-    if (strstr(prefix, "..")) return bad_key(err, "prefix", prefix, "contains \"..\"");
+    const char *last = strrchr(prefix, '/');
+    if (strcmp(last ? last + 1 : prefix, "..") == 0) return bad_key(err, "prefix", prefix, "has a \"..\" component");
     if (strstr(prefix, "//")) return bad_key(err, "prefix", prefix, "contains \"//\"");
     const char *slash = strrchr(prefix, '/');
     if (!slash) return VL_OK;

@@ -71,7 +71,7 @@ const char *vl_store_url(const vl_store *s);
 /**
  * @brief Checks that key is a valid object key: not empty, at most
  * VL_STORE_KEY_MAX bytes, relative (no leading '/'), no trailing '/', no
- * "//", no "..", no "." component, and no component of the form ".<name>.tmp.<...>" (reserved for
+ * "//", no ".." or "." component ("a..b" is fine), and no component of the form ".<name>.tmp.<...>" (reserved for
  * temporary files, which are never listed).
  * @return VL_OK or VL_EINVAL naming the key and the rule it breaks.
  */
@@ -149,7 +149,7 @@ typedef int (*vl_store_list_cb)(void *ctx, const vl_store_obj *obj, vl_error *er
  * @brief Lists the objects whose keys start with prefix and are strictly
  * greater than start_after, in byte-wise (memcmp) key order, at every depth.
  * @param prefix "" or NULL for everything; need not end at a '/'
- *        ("a/b" matches "a/b/c" and "a/bc"). No "..", no leading '/'.
+ *        ("a/b" matches "a/b/c" and "a/bc"). No ".." component, no leading '/'.
  * @param start_after NULL for no lower bound; need not be an existing key.
  *        Use the last key seen to resume a listing.
  * @param cb called once per object, in order; obj and obj->key are valid

@@ -27,7 +27,7 @@
  * (a directory "d" sorts as "d/", so "a.txt" < "a/x" as in byte order), and
  * descends only into directories that can hold keys matching the prefix and
  * greater than start_after. Names that are not valid keys (temporary names,
- * names with "..", keys longer than VL_STORE_KEY_MAX) are skipped.
+ * keys longer than VL_STORE_KEY_MAX) are skipped.
  */
 #include "store_int.h"
 
@@ -384,7 +384,7 @@ static int read_dir(lister *L, size_t klen, entry **out, size_t *out_n) {
         const char *nm = de->d_name;
         size_t nl = strlen(nm);
         if ((nm[0] == '.' && (nl == 1 || (nl == 2 && nm[1] == '.'))) ||
-            vl_store__is_temp_name(nm, nl) || memmem(nm, nl, "..", 2))
+            vl_store__is_temp_name(nm, nl))
             continue;
         if (klen + nl > VL_STORE_KEY_MAX) continue;
         bool dir;
