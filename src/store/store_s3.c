@@ -244,6 +244,11 @@ static int xml_putc(vl_buf *b, char c) {
     }
 }
 
+/* A 404 for the bucket rather than the key. */
+static bool no_bucket(const resp *r) {
+    return r->body.n && memmem(r->body.p, r->body.n, "<Code>NoSuchBucket</Code>", 25) != NULL;
+}
+
 /* An error from an S3 answer: its code, message and request id. */
 static int s3_error(const char *what, const char *key, const resp *r, int code, vl_error *err) {
     vl_buf c, m;
@@ -252,7 +257,7 @@ static int s3_error(const char *what, const char *key, const resp *r, int code, 
     size_t at = 0;
     bool hc = r->body.n && xml_field((const char *)r->body.p, r->body.n, "Code", &at, &c);
     at = 0;
-    bool hm = r->body.n && xml_field((const char *)r->body.p, r->body.n, "Message", &at, &m);
+    bool hm = r->body.n && xml_field((const char *)r->body.p, r->body.n, "Message", &at, &m) && m.n;
     vl_error_set(err, code, "store: s3 %s %s: HTTP %ld%s%s%s%s (request id %s)", what, key, r->status, hc ? " " : "",
                  hc ? vl_buf_cstr(&c) : "", hm ? ": " : "", hm ? vl_buf_cstr(&m) : "",
                  r->request_id[0] ? r->request_id : "none");
@@ -408,7 +413,7 @@ static int s3_get_range(vl_store *st, const char *key, uint64_t off, uint64_t le
             vl_buf_clear(out);
             rc = vl_buf_append(out, r.body.p, r.body.n) == VL_OK ? VL_OK : vl_error_set(err, VL_ENOMEM, "out of memory");
         } else if (r.status == 404) {
-            rc = s3_error("GET", key, &r, VL_ENOTFOUND, err);
+            rc = s3_error("GET", key, &r, no_bucket(&r) ? VL_EIO : VL_ENOTFOUND, err);
         } else if (r.status == 416) {
             /* past the end: nothing when off is the size, else out of range */
             vl_store_obj o;
@@ -723,8 +728,9 @@ static int s3_list(vl_store *st, const char *prefix, const char *start_after, vl
         rc = run(s, &q, &r, NULL, err);
         if (rc) break;
         if (r.status != 200) {
-            rc = s3_error("LIST", prefix, &r, r.status == 404 ? VL_ENOTFOUND : VL_EIO, err);
-            if (rc == VL_ENOTFOUND) rc = VL_OK; /* no bucket: nothing in it */
+            /* a missing bucket is an error, not an empty lake: it is a
+             * typo or a bucket nobody created, and writes would fail */
+            rc = s3_error("LIST", prefix, &r, VL_EIO, err);
             break;
         }
         const char *x = (const char *)r.body.p;

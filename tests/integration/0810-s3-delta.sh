@@ -354,6 +354,7 @@ if [ $HAVE_DATA = 1 ]; then
   rc=$(run_status "$V" table scan "s3://no-such-bucket/t")
   check_eq "$T: a bucket that does not exist: exit 2" "$rc" 2
   check "$T: ... the error names the URL" grep -qF "s3://no-such-bucket/t" "$WORK/err"
+  check "$T: ... and says the bucket does not exist (not 'no Delta table')" grep -q "404 NoSuchBucket" "$WORK/err"
   rc=$(AWS_SECRET_ACCESS_KEY=wrong run_status "$V" table scan "s3://$B/td/$BA")
   check_eq "$T: a wrong secret: exit 2" "$rc" 2
   check "$T: ... the error says SignatureDoesNotMatch" grep -q SignatureDoesNotMatch "$WORK/err"
