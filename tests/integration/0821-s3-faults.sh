@@ -1,9 +1,13 @@
 # The S3 lake under a flaky and a failing store: exactly once, whole commits.
 # (a) Through faultproxy.mjs in front of the gateway (VIDLAKE_S3_TIMEOUT_MS
 #     short), with answers 503 SlowDown, answers late beyond the timeout,
-#     and PUTs whose answer is dropped after the gateway took them (among
-#     them the first Delta commits: the retried put-if-absent meets its own
-#     success and must take it for one):
+#     and PUTs whose answer is dropped after the gateway took them:
+#     - by rule, the answer of one Delta commit of `vidlake table append`,
+#       and of one of `vidlake ingest`, is lost: the re-sent put-if-absent
+#       meets its own commit (412) and must take it for a success: exit 0,
+#       one commit, the rows once (fails for now: libcurl re-sends a request
+#       whose reused connection died, by itself, and the store takes the
+#       412 of that re-send for a lost race);
 #     - `vidlake ingest` of a file (run again, as a user would, if it gives
 #       up): bronze/events and bronze/dead_letters, read directly from the
 #       gateway, equal a local ingest of the same file;
