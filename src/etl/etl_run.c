@@ -97,7 +97,12 @@ int etl_input_open(vl_store *s, const char *path, const vl_delta_snapshot *out, 
     if (rc == VL_OK && (!in->files || !in->dates)) rc = vl_error_set(err, VL_ENOMEM, "out of memory");
     for (size_t i = 0; rc == VL_OK && i < in->now->n_files; i++) {
         const vl_delta_file *f = &in->now->files[i];
-        if (old && (!f->data_change || pathset_has(&ps, f->path))) continue;
+        /* new since the last run: skip only what a commit we can see says
+         * is a rewrite (an OPTIMIZE's adds carry dataChange=false). A
+         * checkpoint writes every add with dataChange=false, so an add
+         * that comes from one (added_version -1) says nothing: read it;
+         * the jobs are idempotent on rows they have already seen */
+        if (old && ((!f->data_change && f->added_version >= 0) || pathset_has(&ps, f->path))) continue;
         in->files[in->n_files++] = f;
         int64_t d;
         if (etl_file_date(in->now, f, date_col, &d)) in->dates[in->n_dates++] = d;

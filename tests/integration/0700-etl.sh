@@ -152,6 +152,21 @@ check_eq "and stops on SIGTERM with exit 0" "$src" 0
 check "its log has a line per job that ran" grep -q "vidlake serve: etl: gold/kpi_daily: version" "$WORK/serve.log"
 check_eq "--etl-interval below 1s is a usage error" "$(run_status "$V" serve --lake "$L3" --etl-interval 10ms)" 2
 
+# incremental runs across a checkpoint of bronze: a checkpoint writes every
+# add with dataChange=false, which must not pass for an OPTIMIZE's rewrite
+L5=$WORK/lake5
+"$V" generate --events 30000 --seed 1 > "$WORK/ev5.ndjson"
+head -n 15000 "$WORK/ev5.ndjson" > "$WORK/ev5.0"
+tail -n +15001 "$WORK/ev5.ndjson" > "$WORK/ev5.1"
+for part in 0 1; do
+  "$V" ingest --lake "$L5" --from "$WORK/ev5.$part" --commit-rows 3000 2>/dev/null
+  "$V" etl run --lake "$L5" 2>/dev/null
+done
+check "bronze crossed a checkpoint between the runs" test -n "$(ls "$L5/bronze/events/_delta_log/" | grep checkpoint)"
+check_eq "after incremental runs across it, silver/events holds every distinct event id" \
+  "$("$V" table scan "$L5/silver/events" --columns event_id | sort -u | wc -l)" \
+  "$("$V" table scan "$L5/bronze/events" --columns event_id | sort -u | wc -l)"
+
 need_duckdb_peer "$T: DuckDB"
 # the same pipeline in DuckDB SQL over the bronze Parquet files (tests/peers/etl_duckdb.mjs)
 VIDLAKE="$V" node "$HERE/../peers/etl_duckdb.mjs" "$L" "$WORK/duckdb_etl" --threads 2 | sed 's/^/# /'
