@@ -14,9 +14,10 @@
  * Requests: a pool of curl handles (connections are reused), TLS verified.
  * Idempotent requests are retried on 5xx, 429, timeouts and connection
  * errors, with exponential backoff and jitter (5 attempts). A conditional
- * PUT (If-None-Match: *, a Delta commit) is retried too; a 412 on a retry
- * may be its own earlier success, so the object is read back and compared
- * before calling it a conflict. Errors carry S3's code, message and
+ * PUT (If-None-Match: *, a Delta commit) is retried too; a 412 may be its
+ * own earlier success (after our retry, or libcurl's silent resend on a
+ * reused connection), so the object is read back and compared before
+ * calling it a conflict. Errors carry S3's code, message and
  * request id.
  */
 #include "store_int.h"
@@ -372,12 +373,9 @@ static int attempt(s3 *s, const req *q, resp *r, vl_error *err) {
 
 static bool retryable(long status) { return status >= 500 || status == 429 || status == 408; }
 
-/* Runs q, retrying transport errors and retryable statuses with backoff.
- * *retried tells whether an attempt before the last may have reached the
- * server. */
-static int run(s3 *s, const req *q, resp *r, bool *retried, vl_error *err) {
+/* Runs q, retrying transport errors and retryable statuses with backoff. */
+static int run(s3 *s, const req *q, resp *r, vl_error *err) {
     int64_t delay_ms = 50;
-    if (retried) *retried = false;
     for (int i = 0;; i++) {
         vl_buf_clear(&r->body);
         r->status = 0;
@@ -386,7 +384,6 @@ static int run(s3 *s, const req *q, resp *r, bool *retried, vl_error *err) {
         int rc = attempt(s, q, r, err);
         bool again = (rc == VL_EIO) || (rc == VL_OK && retryable(r->status));
         if (!again || i + 1 >= ATTEMPTS) return rc;
-        if (retried) *retried = true;
         int64_t jitter = (int64_t)(vl_mix64((uint64_t)vl_mono_us()) % (uint64_t)(delay_ms + 1));
         usleep((useconds_t)((delay_ms + jitter) * 1000));
         if (delay_ms < 2000) delay_ms *= 2;
@@ -407,7 +404,7 @@ static int s3_get_range(vl_store *st, const char *key, uint64_t off, uint64_t le
     req q = {.method = "GET", .key = key, .range = whole ? NULL : range};
     resp r = {0};
     vl_buf_init(&r.body);
-    int rc = run(s, &q, &r, NULL, err);
+    int rc = run(s, &q, &r, err);
     if (rc == VL_OK) {
         if (r.status == 200 || r.status == 206) {
             vl_buf_clear(out);
@@ -464,7 +461,7 @@ static void *mpu_worker(void *arg) {
                      ? VL_OK
                      : vl_error_set(&e, VL_ENOMEM, "out of memory");
         req q = {.method = "PUT", .key = m->key, .query = vl_buf_cstr(&query), .body = m->p + off, .body_n = len};
-        if (rc == VL_OK) rc = run(m->s, &q, &r, NULL, &e);
+        if (rc == VL_OK) rc = run(m->s, &q, &r, &e);
         if (rc == VL_OK && r.status == 200 && r.etag[0]) memcpy(m->etags[i], r.etag, sizeof(r.etag));
         else if (rc == VL_OK) {
             char what[64];
@@ -503,7 +500,7 @@ static int s3_multipart(s3 *s, const char *key, const void *p, size_t n, vl_erro
     int rc = VL_OK;
     /* initiate */
     req q = {.method = "POST", .key = key, .query = "uploads"};
-    rc = run(s, &q, &r, NULL, err);
+    rc = run(s, &q, &r, err);
     size_t at = 0;
     if (rc == VL_OK && (r.status != 200 || !xml_field((const char *)r.body.p, r.body.n, "UploadId", &at, &id) || !id.n))
         rc = s3_error("POST (initiate multipart upload)", key, &r, VL_EIO, err);
@@ -536,11 +533,11 @@ static int s3_multipart(s3 *s, const char *key, const void *p, size_t n, vl_erro
     if (rc == VL_OK) {
         req c = {.method = "POST", .key = key, .query = vl_buf_cstr(&query), .body = body.p, .body_n = body.n,
                  .content_type = "application/xml"};
-        bool retried = false;
-        rc = run(s, &c, &r, &retried, err);
-        if (rc == VL_OK && r.status == 404 && retried) {
-            /* an earlier attempt completed it (the upload is gone): the
-             * object must be there, with our size */
+        rc = run(s, &c, &r, err);
+        if (rc == VL_OK && r.status == 404) {
+            /* an earlier attempt (ours, or libcurl's silent resend)
+             * completed it and the upload is gone: the object must be
+             * there, with our size */
             vl_store_obj o;
             if (s->base.ops->head(&s->base, key, &o, err) != VL_OK || o.size != n)
                 rc = s3_error("POST (complete multipart upload)", key, &r, VL_EIO, err);
@@ -554,7 +551,7 @@ static int s3_multipart(s3 *s, const char *key, const void *p, size_t n, vl_erro
         if (vl_buf_printf(&query, "uploadId=%s", vl_buf_cstr(&m.upload_id)) == VL_OK) {
             req a = {.method = "DELETE", .key = key, .query = vl_buf_cstr(&query)};
             vl_error ignored;
-            (void)run(s, &a, &r, NULL, &ignored);
+            (void)run(s, &a, &r, &ignored);
         }
     }
     pthread_mutex_destroy(&m.mu);
@@ -591,7 +588,7 @@ static int s3_del_many(vl_store *st, const char *const *keys, size_t n, vl_error
              .content_md5 = md5};
     resp r = {0};
     vl_buf_init(&r.body);
-    rc = run(s, &q, &r, NULL, err);
+    rc = run(s, &q, &r, err);
     if (rc == VL_OK && r.status != 200) rc = s3_error("POST (delete objects)", keys[0], &r, VL_EIO, err);
     /* quiet mode lists only the failures; an absent key is not one */
     vl_buf e, f;
@@ -628,12 +625,15 @@ static int s3_put(vl_store *st, const char *key, const void *p, size_t n, bool i
     req q = {.method = "PUT", .key = key, .body = p, .body_n = n, .if_none_match = if_absent};
     resp r = {0};
     vl_buf_init(&r.body);
-    bool retried = false;
-    int rc = run(s, &q, &r, &retried, err);
+    int rc = run(s, &q, &r, err);
     if (rc == VL_OK && r.status != 200) {
         if (if_absent && (r.status == 412 || r.status == 409)) {
+            /* maybe our own earlier attempt won: after our retry, or after
+             * libcurl's own silent resend on a reused connection that died
+             * once the server had the request. Compare what is there (a
+             * commit holds its writer's unique commitInfo). */
             rc = VL_ECONFLICT;
-            if (retried) { /* maybe our own earlier attempt won: compare what is there */
+            {
                 vl_buf have;
                 vl_buf_init(&have);
                 if (s3_get_range(st, key, 0, UINT64_MAX, &have, err) == VL_OK && have.n == n &&
@@ -655,7 +655,7 @@ static int s3_del(vl_store *st, const char *key, vl_error *err) {
     req q = {.method = "DELETE", .key = key};
     resp r = {0};
     vl_buf_init(&r.body);
-    int rc = run(s, &q, &r, NULL, err);
+    int rc = run(s, &q, &r, err);
     if (rc == VL_OK && r.status != 204 && r.status != 200 && r.status != 404) rc = s3_error("DELETE", key, &r, VL_EIO, err);
     resp_free(&r);
     return rc;
@@ -673,7 +673,7 @@ static int s3_head(vl_store *st, const char *key, vl_store_obj *out, vl_error *e
     req q = {.method = "HEAD", .key = key};
     resp r = {0};
     vl_buf_init(&r.body);
-    int rc = run(s, &q, &r, NULL, err);
+    int rc = run(s, &q, &r, err);
     if (rc == VL_OK) {
         if (r.status == 200) {
             memset(out, 0, sizeof(*out));
@@ -725,7 +725,7 @@ static int s3_list(vl_store *st, const char *prefix, const char *start_after, vl
             break;
         }
         req q = {.method = "GET", .query = vl_buf_cstr(&query)};
-        rc = run(s, &q, &r, NULL, err);
+        rc = run(s, &q, &r, err);
         if (rc) break;
         if (r.status != 200) {
             /* a missing bucket is an error, not an empty lake: it is a
@@ -820,7 +820,7 @@ static int s3_sweep(vl_store *st, const char *prefix, int64_t older_than_us, siz
         if (rc == VL_OK) rc = vl_buf_printf(&query, "&uploads");
         if (rc) break;
         req q = {.method = "GET", .query = vl_buf_cstr(&query)};
-        rc = run(s, &q, &r, NULL, err);
+        rc = run(s, &q, &r, err);
         if (rc) break;
         if (r.status == 404) break; /* no bucket: nothing to sweep */
         if (r.status != 200) {
@@ -854,7 +854,7 @@ static int s3_sweep(vl_store *st, const char *prefix, int64_t older_than_us, siz
                 resp ar = {0};
                 vl_buf_init(&ar.body);
                 req abort_q = {.method = "DELETE", .key = vl_buf_cstr(&key) + strlen(s->prefix), .query = vl_buf_cstr(&aq)};
-                if (rc == VL_OK) rc = run(s, &abort_q, &ar, NULL, err);
+                if (rc == VL_OK) rc = run(s, &abort_q, &ar, err);
                 if (rc == VL_OK && ar.status != 204 && ar.status != 200 && ar.status != 404)
                     rc = s3_error("DELETE (abort multipart upload)", abort_q.key, &ar, VL_EIO, err);
                 else if (rc == VL_OK && removed)

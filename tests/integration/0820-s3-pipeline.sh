@@ -9,10 +9,8 @@
 #     every gold table scanned from S3 equal the local ones row for row
 #     (sorted; the ingestion times left out), at the same table versions;
 #     silver/views from S3 equals the simulator's truth (etl_truth.mjs)
-#     and silver/events holds its distinct valid events (both fail for now,
-#     on disk as on S3: an incremental run whose input's new commits cross
-#     a checkpoint skips the files added before it, which the checkpoint
-#     lists with dataChange=false, as if an OPTIMIZE had rewritten them);
+#     and silver/events holds its distinct valid events (the second run's
+#     input crosses a checkpoint, whose adds all say dataChange=false);
 #   - `vidlake serve --lake s3://...` answers /api/v1/gold, each gold table
 #     (also filtered, grouped, ordered and limited) and /api/v1/tables as
 #     a serve on the local lake does;

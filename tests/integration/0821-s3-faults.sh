@@ -5,9 +5,8 @@
 #     - by rule, the answer of one Delta commit of `vidlake table append`,
 #       and of one of `vidlake ingest`, is lost: the re-sent put-if-absent
 #       meets its own commit (412) and must take it for a success: exit 0,
-#       one commit, the rows once (fails for now: libcurl re-sends a request
-#       whose reused connection died, by itself, and the store takes the
-#       412 of that re-send for a lost race);
+#       one commit, the rows once (libcurl itself re-sends a request whose
+#       reused connection died, so the store reads back on every 412);
 #     - `vidlake ingest` of a file (run again, as a user would, if it gives
 #       up): bronze/events and bronze/dead_letters, read directly from the
 #       gateway, equal a local ingest of the same file;
