@@ -111,6 +111,11 @@ int vl_store_put(vl_store *s, const char *key, const void *p, size_t n, vl_error
  * @brief Writes an object only if the key is absent, atomically across
  * concurrent processes: exactly one of several racing callers succeeds.
  * Durable when it returns VL_OK. This is what a Delta commit is.
+ * @note On S3, a key that already holds exactly these bytes counts as this
+ *       caller's success: a request resent after its answer was lost (by
+ *       us, or by libcurl on a dead reused connection) cannot be told apart
+ *       from it. Delta commits carry a unique txnId, so two writers never
+ *       produce the same bytes.
  * @return VL_OK; VL_ECONFLICT when the key exists (its object is untouched);
  *         otherwise as vl_store_put.
  */

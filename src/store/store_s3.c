@@ -32,6 +32,7 @@
 
 #define POOL_MAX 16
 #define ATTEMPTS 5
+#define ATTEMPTS_STR "5" /* ATTEMPTS, for messages */
 #define EMPTY_SHA "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
 typedef struct s3 {
@@ -131,6 +132,7 @@ typedef struct resp {
     char etag[128], last_modified[64], request_id[128];
     uint64_t content_length;
     bool has_length;
+    int attempts; /* how many run() made */
 } resp;
 
 static size_t on_body(char *p, size_t sz, size_t n, void *ctx) {
@@ -259,9 +261,9 @@ static int s3_error(const char *what, const char *key, const resp *r, int code, 
     bool hc = r->body.n && xml_field((const char *)r->body.p, r->body.n, "Code", &at, &c);
     at = 0;
     bool hm = r->body.n && xml_field((const char *)r->body.p, r->body.n, "Message", &at, &m) && m.n;
-    vl_error_set(err, code, "store: s3 %s %s: HTTP %ld%s%s%s%s (request id %s)", what, key, r->status, hc ? " " : "",
-                 hc ? vl_buf_cstr(&c) : "", hm ? ": " : "", hm ? vl_buf_cstr(&m) : "",
-                 r->request_id[0] ? r->request_id : "none");
+    vl_error_set(err, code, "store: s3 %s %s: HTTP %ld%s%s%s%s (request id %s)%s", what, key, r->status,
+                 hc ? " " : "", hc ? vl_buf_cstr(&c) : "", hm ? ": " : "", hm ? vl_buf_cstr(&m) : "",
+                 r->request_id[0] ? r->request_id : "none", r->attempts >= ATTEMPTS ? ", after " ATTEMPTS_STR " attempts" : "");
     vl_buf_free(&c);
     vl_buf_free(&m);
     return code;
@@ -382,7 +384,12 @@ static int run(s3 *s, const req *q, resp *r, vl_error *err) {
         r->etag[0] = r->last_modified[0] = r->request_id[0] = 0;
         r->has_length = false;
         int rc = attempt(s, q, r, err);
+        r->attempts = i + 1;
         bool again = (rc == VL_EIO) || (rc == VL_OK && retryable(r->status));
+        if (again && i + 1 >= ATTEMPTS && rc == VL_EIO && err) {
+            size_t n = strlen(err->msg);
+            snprintf(err->msg + n, sizeof(err->msg) - n, ", after %d attempts", ATTEMPTS);
+        }
         if (!again || i + 1 >= ATTEMPTS) return rc;
         int64_t jitter = (int64_t)(vl_mix64((uint64_t)vl_mono_us()) % (uint64_t)(delay_ms + 1));
         usleep((useconds_t)((delay_ms + jitter) * 1000));
