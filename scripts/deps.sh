@@ -12,7 +12,7 @@ cd "$(dirname "$0")/.."
 cmds=(cc:gcc make:make pkg-config:pkg-config jq:jq curl:curl chromium:chromium promtool:prometheus)
 # the S3 tests' throwaway Ceph cluster and its RADOS Gateway (tests/integration/
 # s3_lib.sh: one monitor, a memstore OSD, a manager, radosgw on 127.0.0.1)
-cmds+=(ceph-mon:ceph-mon ceph-osd:ceph-osd ceph-mgr:ceph-mgr radosgw:radosgw)
+cmds+=(ceph-mon:ceph-mon ceph-osd:ceph-osd ceph-mgr:ceph-mgr radosgw:radosgw openssl:openssl)
 # pkg-config module -> Debian package (the libraries in the Makefile's PKGS)
 mods=(zlib:zlib1g-dev libzstd:libzstd-dev liblz4:liblz4-dev libbrotlidec:libbrotli-dev libdeflate:libdeflate-dev
       libmicrohttpd:libmicrohttpd-dev rdkafka:librdkafka-dev libcrypto:libssl-dev

@@ -19,6 +19,7 @@
 #   rgw_curl M PATH ...  a signed request (PATH = /bucket/key), prints the status (body: $RGW_OUT)
 #   rgw_mb BUCKET        creates a bucket
 #   rgw_put_dir DIR B/P  uploads a directory tree under B/P
+#   rgw_enable_tls       adds a TLS listener (self-signed): RGW_TLS_URL, RGW_CA
 #
 # Everything lives under DIR (config, mon store, OSD data, logs, admin
 # sockets, pid files): nothing in /etc/ceph, /var/lib/ceph or /var/log/ceph,
@@ -350,4 +351,30 @@ rgw_put_dir() {
     st=$(rgw_curl PUT "/$dst/$rel" --data-binary @"$f" -H "Content-Type: application/octet-stream") &&
       [ "$st" = 200 ] || { echo "rgw_put_dir: $rel: HTTP $st" >&2; return 1; }
   done < <(find "$d" -type f -print0)
+}
+
+# rgw_enable_tls: a self-signed certificate for 127.0.0.1 (openssl) and a
+# second, TLS listener on the gateway (restarted); sets RGW_TLS_URL
+# (https://127.0.0.1:PORT) and RGW_CA (the certificate, to trust it).
+rgw_enable_tls() {
+  local t=$RGW_DIR/tls port
+  mkdir -p "$t"
+  openssl req -x509 -newkey rsa:2048 -nodes -keyout "$t/key.pem" -out "$t/cert.pem" -days 2 \
+    -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 >"$t/openssl.out" 2>&1 ||
+    { echo "rgw_enable_tls: openssl failed: $(tail -2 "$t/openssl.out")" >&2; return 1; }
+  port=$(_rgw_port) || return 1
+  sed -i "s|^rgw frontends = beast endpoint=\([^ ]*\) tcp_nodelay=1\$|rgw frontends = beast endpoint=\1 tcp_nodelay=1 ssl_endpoint=127.0.0.1:$port ssl_certificate=$t/cert.pem ssl_private_key=$t/key.pem|" \
+    "$RGW_DIR/ceph.conf"
+  grep -q "ssl_endpoint=127.0.0.1:$port" "$RGW_DIR/ceph.conf" || { echo "rgw_enable_tls: frontends line not found" >&2; return 1; }
+  RGW_TLS_URL=https://127.0.0.1:$port
+  RGW_CA=$t/cert.pem
+  rgw_restart_gateway || return 1
+  local i
+  for ((i = 0; i < 100; i++)); do
+    curl -s -o /dev/null --cacert "$RGW_CA" "$RGW_TLS_URL/" && return 0
+    sleep 0.1
+  done
+  echo "rgw_enable_tls: nothing answers on $RGW_TLS_URL" >&2
+  rgw_logs 20
+  return 1
 }
