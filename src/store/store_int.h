@@ -95,4 +95,79 @@ int vl_uri_encode(const char *s, size_t n, bool keep_slash, vl_buf *out) VL_MUST
 /** @brief "YYYYMMDDTHHMMSSZ" of a time in seconds. */
 void vl_amz_date(int64_t secs, char out[17]);
 
+/* ------------------------------------------- S3 answers (store_s3_xml.c) */
+
+/*
+ * The XML bodies of S3's answers, parsed apart from the requests so that the
+ * fuzz target fuzz/s3_xml.c runs the very code store_s3.c runs. A body is
+ * untrusted input: no answer may crash, read out of bounds, hang or take
+ * memory beyond a small multiple of its size. Tags are matched literally
+ * ("<Key>", no attributes, no namespaces), as S3's answers write them.
+ */
+
+/**
+ * @brief The text between the first <tag> at or after *from and the next
+ *        </tag>, XML-unescaped into out (cleared first); *from moves past
+ *        the close tag.
+ * @return false when there is no such element (or memory ran out).
+ */
+bool vl_s3__xml_field(const char *xml, size_t n, const char *tag, size_t *from, vl_buf *out);
+
+/** @brief Decodes %XX escapes and '+' in place (a key of an answer asked
+ *         with encoding-type=url). @return false for a malformed escape. */
+bool vl_s3__url_decode(vl_buf *b);
+
+/* What an <Error> says: a whole error body, or one entry of a DeleteResult. */
+typedef struct vl_s3__fault {
+    bool has_key, has_code, has_message; /* has_message: present and not empty */
+    vl_buf key, code, message;           /* owned; key is as sent (not URL-decoded) */
+} vl_s3__fault;
+
+void vl_s3__fault_init(vl_s3__fault *f);
+void vl_s3__fault_free(vl_s3__fault *f);
+
+/** @brief The <Code> and <Message> of an error body into f (s3_error). */
+void vl_s3__parse_error(const char *xml, size_t n, vl_s3__fault *f);
+
+/**
+ * @brief The first entry of a DeleteObjects answer's <Error>s that is a
+ *        failure (NoSuchKey is not: the key is gone either way), into f.
+ * @return true when there is one.
+ */
+bool vl_s3__parse_delete_errors(const char *xml, size_t n, vl_s3__fault *f);
+
+/** @brief InitiateMultipartUpload's <UploadId> into id. @return false when
+ *         absent or empty. */
+bool vl_s3__parse_upload_id(const char *xml, size_t n, vl_buf *id);
+
+/**
+ * @brief One page of ListObjectsV2 (asked with encoding-type=url): calls cb
+ *        for each <Contents> whose key is at least strip bytes long, with
+ *        the key (URL-decoded) less its first strip bytes (the store's
+ *        prefix), its <Size> and its <LastModified> (0 when unreadable).
+ * @param token receives NextContinuationToken when the page says more follow.
+ * @param more  set, when VL_OK is returned, to whether another page follows.
+ * @return VL_OK, VL_ENOMEM, or what cb returned other than VL_OK (VL_STORE_STOP
+ *         included: the caller ends the listing).
+ */
+int vl_s3__parse_list(const char *xml, size_t n, size_t strip, vl_store_list_cb cb, void *ctx, vl_buf *token,
+                      bool *more, vl_error *err) VL_MUST_CHECK;
+
+/* One multipart upload in progress: its key (URL-decoded, NUL-terminated),
+ * its id and when it began. Returns VL_OK to go on, else stops the parse. */
+typedef int (*vl_s3__upload_cb)(void *ctx, const char *key, size_t key_len, const char *id, size_t id_len,
+                                int64_t initiated_us, vl_error *err);
+
+/**
+ * @brief One page of ListMultipartUploads (asked with encoding-type=url):
+ *        calls cb for each <Upload> with a key, an id and a readable
+ *        <Initiated>; others are skipped.
+ * @param key_marker, id_marker receive NextKeyMarker (URL-decoded) and
+ *        NextUploadIdMarker (cleared when absent) when more follow.
+ * @param more set, when VL_OK is returned, to whether another page follows.
+ * @return VL_OK, VL_ENOMEM, or what cb returned.
+ */
+int vl_s3__parse_uploads(const char *xml, size_t n, vl_s3__upload_cb cb, void *ctx, vl_buf *key_marker,
+                         vl_buf *id_marker, bool *more, vl_error *err) VL_MUST_CHECK;
+
 #endif /* VL_STORE_INT_H */

@@ -184,57 +184,6 @@ static void give(s3 *s, CURL *c) {
     if (c) curl_easy_cleanup(c);
 }
 
-/* The text between <tag> and </tag> from *from on (XML-unescaped into out). */
-static bool xml_field(const char *xml, size_t n, const char *tag, size_t *from, vl_buf *out) {
-    char open[64], close[64];
-    snprintf(open, sizeof(open), "<%s>", tag);
-    snprintf(close, sizeof(close), "</%s>", tag);
-    const char *a = memmem(xml + *from, n - *from, open, strlen(open));
-    if (!a) return false;
-    a += strlen(open);
-    const char *b = memmem(a, (size_t)(xml + n - a), close, strlen(close));
-    if (!b) return false;
-    *from = (size_t)(b - xml) + strlen(close);
-    vl_buf_clear(out);
-    for (const char *p = a; p < b; p++) {
-        static const struct { const char *e; char c; } ents[] = {
-            {"&amp;", '&'}, {"&lt;", '<'}, {"&gt;", '>'}, {"&quot;", '"'}, {"&apos;", '\''}};
-        bool done = false;
-        for (size_t k = 0; k < 5 && *p == '&'; k++) {
-            size_t l = strlen(ents[k].e);
-            if ((size_t)(b - p) >= l && memcmp(p, ents[k].e, l) == 0) {
-                if (vl_buf_putc(out, ents[k].c) != VL_OK) return false;
-                p += l - 1;
-                done = true;
-                break;
-            }
-        }
-        if (!done && vl_buf_putc(out, *p) != VL_OK) return false;
-    }
-    return true;
-}
-
-/* Decodes %XX escapes in place (a ListObjectsV2 key with encoding-type=url);
- * false for a malformed escape. */
-static bool url_decode(vl_buf *b) {
-    char *p = (char *)b->p;
-    size_t o = 0;
-    for (size_t i = 0; i < b->n; i++) {
-        if (p[i] == '%') {
-            int hi = i + 2 < b->n ? vl_store__hexval(p[i + 1]) : -1;
-            int lo = hi >= 0 ? vl_store__hexval(p[i + 2]) : -1;
-            if (hi < 0 || lo < 0) return false;
-            p[o++] = (char)(hi << 4 | lo);
-            i += 2;
-        } else {
-            p[o++] = p[i] == '+' ? ' ' : p[i];
-        }
-    }
-    b->n = o;
-    if (b->cap) p[o] = 0;
-    return true;
-}
-
 /* Appends c, XML-escaped. */
 static int xml_putc(vl_buf *b, char c) {
     switch (c) {
@@ -254,18 +203,14 @@ static bool no_bucket(const resp *r) {
 
 /* An error from an S3 answer: its code, message and request id. */
 static int s3_error(const char *what, const char *key, const resp *r, int code, vl_error *err) {
-    vl_buf c, m;
-    vl_buf_init(&c);
-    vl_buf_init(&m);
-    size_t at = 0;
-    bool hc = r->body.n && xml_field((const char *)r->body.p, r->body.n, "Code", &at, &c);
-    at = 0;
-    bool hm = r->body.n && xml_field((const char *)r->body.p, r->body.n, "Message", &at, &m) && m.n;
+    vl_s3__fault f;
+    vl_s3__fault_init(&f);
+    vl_s3__parse_error(r->body.p, r->body.n, &f);
+    bool hc = f.has_code, hm = f.has_message;
     vl_error_set(err, code, "store: s3 %s %s: HTTP %ld%s%s%s%s (request id %s)%s", what, key, r->status,
-                 hc ? " " : "", hc ? vl_buf_cstr(&c) : "", hm ? ": " : "", hm ? vl_buf_cstr(&m) : "",
+                 hc ? " " : "", hc ? vl_buf_cstr(&f.code) : "", hm ? ": " : "", hm ? vl_buf_cstr(&f.message) : "",
                  r->request_id[0] ? r->request_id : "none", r->attempts >= ATTEMPTS ? ", after " ATTEMPTS_STR " attempts" : "");
-    vl_buf_free(&c);
-    vl_buf_free(&m);
+    vl_s3__fault_free(&f);
     return code;
 }
 
@@ -508,8 +453,7 @@ static int s3_multipart(s3 *s, const char *key, const void *p, size_t n, vl_erro
     /* initiate */
     req q = {.method = "POST", .key = key, .query = "uploads"};
     rc = run(s, &q, &r, err);
-    size_t at = 0;
-    if (rc == VL_OK && (r.status != 200 || !xml_field((const char *)r.body.p, r.body.n, "UploadId", &at, &id) || !id.n))
+    if (rc == VL_OK && (r.status != 200 || !vl_s3__parse_upload_id(r.body.p, r.body.n, &id)))
         rc = s3_error("POST (initiate multipart upload)", key, &r, VL_EIO, err);
     if (rc == VL_OK && vl_uri_encode((const char *)id.p, id.n, false, &m.upload_id) != VL_OK)
         rc = vl_error_set(err, VL_ENOMEM, "out of memory");
@@ -597,30 +541,16 @@ static int s3_del_many(vl_store *st, const char *const *keys, size_t n, vl_error
     vl_buf_init(&r.body);
     rc = run(s, &q, &r, err);
     if (rc == VL_OK && r.status != 200) rc = s3_error("POST (delete objects)", keys[0], &r, VL_EIO, err);
-    /* quiet mode lists only the failures; an absent key is not one */
-    vl_buf e, f;
-    vl_buf_init(&e);
-    vl_buf_init(&f);
-    for (size_t at = 0; rc == VL_OK && xml_field((const char *)r.body.p, r.body.n, "Error", &at, &e);) {
-        size_t k = 0, c = 0, m = 0;
-        vl_buf code, msg;
-        vl_buf_init(&code);
-        vl_buf_init(&msg);
-        bool hk = xml_field((const char *)e.p, e.n, "Key", &k, &f);
-        (void)xml_field((const char *)e.p, e.n, "Code", &c, &code);
-        (void)xml_field((const char *)e.p, e.n, "Message", &m, &msg);
-        if (strcmp(vl_buf_cstr(&code), "NoSuchKey") != 0) {
-            const char *key = hk ? vl_buf_cstr(&f) : "?";
-            if (hk && f.n >= strlen(s->prefix)) key += strlen(s->prefix);
-            rc = vl_error_set(err, VL_EIO, "store: s3 DELETE %s (batch of %zu): %s%s%s (request id %s)", key, n,
-                              vl_buf_cstr(&code), msg.n ? ": " : "", vl_buf_cstr(&msg),
-                              r.request_id[0] ? r.request_id : "none");
-        }
-        vl_buf_free(&code);
-        vl_buf_free(&msg);
+    vl_s3__fault f;
+    vl_s3__fault_init(&f);
+    if (rc == VL_OK && vl_s3__parse_delete_errors(r.body.p, r.body.n, &f)) {
+        const char *key = f.has_key ? vl_buf_cstr(&f.key) : "?";
+        if (f.has_key && f.key.n >= strlen(s->prefix)) key += strlen(s->prefix);
+        rc = vl_error_set(err, VL_EIO, "store: s3 DELETE %s (batch of %zu): %s%s%s (request id %s)", key, n,
+                          vl_buf_cstr(&f.code), f.has_message ? ": " : "", f.has_message ? vl_buf_cstr(&f.message) : "",
+                          r.request_id[0] ? r.request_id : "none");
     }
-    vl_buf_free(&e);
-    vl_buf_free(&f);
+    vl_s3__fault_free(&f);
     vl_buf_free(&body);
     resp_free(&r);
     return rc;
@@ -699,11 +629,9 @@ static int s3_head(vl_store *st, const char *key, vl_store_obj *out, vl_error *e
 static int s3_list(vl_store *st, const char *prefix, const char *start_after, vl_store_list_cb cb, void *ctx,
                    vl_error *err) {
     s3 *s = (s3 *)st;
-    vl_buf query, token, key, field;
+    vl_buf query, token;
     vl_buf_init(&query);
     vl_buf_init(&token);
-    vl_buf_init(&key);
-    vl_buf_init(&field);
     resp r = {0};
     vl_buf_init(&r.body);
     size_t pl = strlen(s->prefix);
@@ -740,57 +668,15 @@ static int s3_list(vl_store *st, const char *prefix, const char *start_after, vl
             rc = s3_error("LIST", prefix, &r, VL_EIO, err);
             break;
         }
-        const char *x = (const char *)r.body.p;
-        size_t n = r.body.n, at = 0;
-        for (;;) {
-            size_t c0 = at;
-            if (!xml_field(x, n, "Contents", &c0, &field)) break;
-            vl_buf contents;
-            vl_buf_init(&contents);
-            if (vl_buf_append(&contents, field.p, field.n) != VL_OK) {
-                vl_buf_free(&contents);
-                rc = vl_error_set(err, VL_ENOMEM, "out of memory");
-                break;
-            }
-            at = c0;
-            size_t k0 = 0;
-            vl_store_obj o = {0};
-            if (xml_field((const char *)contents.p, contents.n, "Key", &k0, &key) && url_decode(&key) &&
-                key.n >= pl) {
-                vl_buf sz;
-                vl_buf_init(&sz);
-                size_t s0 = 0;
-                if (xml_field((const char *)contents.p, contents.n, "Size", &s0, &sz)) o.size = strtoull(vl_buf_cstr(&sz), NULL, 10);
-                s0 = 0;
-                if (xml_field((const char *)contents.p, contents.n, "LastModified", &s0, &sz)) {
-                    int64_t us = 0;
-                    vl_error e2;
-                    if (vl_ts_parse((const char *)sz.p, sz.n, &us, &e2) == VL_OK) o.mtime_us = us;
-                }
-                vl_buf_free(&sz);
-                o.key = vl_buf_cstr(&key) + pl;
-                o.key_len = key.n - pl;
-                rc = cb(ctx, &o, err);
-            }
-            vl_buf_free(&contents);
-            if (rc) break;
-        }
+        rc = vl_s3__parse_list(r.body.p, r.body.n, pl, cb, ctx, &token, &more, err);
         if (rc == VL_STORE_STOP) {
             rc = VL_OK;
             break;
-        }
-        size_t t0 = 0;
-        more = false;
-        if (rc == VL_OK && xml_field(x, n, "IsTruncated", &t0, &field) && strcmp(vl_buf_cstr(&field), "true") == 0) {
-            t0 = 0;
-            more = xml_field(x, n, "NextContinuationToken", &t0, &token);
         }
     }
     resp_free(&r);
     vl_buf_free(&query);
     vl_buf_free(&token);
-    vl_buf_free(&key);
-    vl_buf_free(&field);
     return rc;
 }
 
@@ -798,17 +684,44 @@ static int s3_list(vl_store *st, const char *prefix, const char *start_after, vl
  * writer that died mid multipart upload leaves is the upload, with its
  * parts (billed, invisible to listings). Abort those under the prefix
  * begun before older_than_us. */
+typedef struct sweep {
+    s3 *s;
+    int64_t older_than_us;
+    size_t *removed;
+} sweep;
+
+static int sweep_one(void *ctx, const char *key, size_t key_len, const char *id, size_t id_len, int64_t initiated_us,
+                     vl_error *err) {
+    sweep *w = ctx;
+    s3 *s = w->s;
+    if (initiated_us >= w->older_than_us || key_len <= strlen(s->prefix)) return VL_OK;
+    vl_buf aq;
+    vl_buf_init(&aq);
+    int rc = vl_buf_printf(&aq, "uploadId=") == VL_OK && vl_uri_encode(id, id_len, false, &aq) == VL_OK ? VL_OK
+                                                                                                       : VL_ENOMEM;
+    resp ar = {0};
+    vl_buf_init(&ar.body);
+    req abort_q = {.method = "DELETE", .key = key + strlen(s->prefix), .query = vl_buf_cstr(&aq)};
+    if (rc == VL_OK) rc = run(s, &abort_q, &ar, err);
+    if (rc == VL_OK && ar.status != 204 && ar.status != 200 && ar.status != 404)
+        rc = s3_error("DELETE (abort multipart upload)", abort_q.key, &ar, VL_EIO, err);
+    else if (rc == VL_OK && w->removed)
+        (*w->removed)++;
+    resp_free(&ar);
+    vl_buf_free(&aq);
+    return rc;
+}
+
 static int s3_sweep(vl_store *st, const char *prefix, int64_t older_than_us, size_t *removed, vl_error *err) {
     s3 *s = (s3 *)st;
-    vl_buf query, full, km, um, up, f;
+    vl_buf query, full, km, um;
     vl_buf_init(&query);
     vl_buf_init(&full);
     vl_buf_init(&km);
     vl_buf_init(&um);
-    vl_buf_init(&up);
-    vl_buf_init(&f);
     resp r = {0};
     vl_buf_init(&r.body);
+    sweep w = {s, older_than_us, removed};
     int rc = vl_buf_printf(&full, "%s%s", s->prefix, prefix) == VL_OK ? VL_OK : VL_ENOMEM;
     for (bool more = true; more && rc == VL_OK;) {
         more = false;
@@ -834,53 +747,7 @@ static int s3_sweep(vl_store *st, const char *prefix, int64_t older_than_us, siz
             rc = s3_error("GET (list multipart uploads)", prefix, &r, VL_EIO, err);
             break;
         }
-        const char *x = (const char *)r.body.p;
-        size_t n = r.body.n;
-        vl_buf body;
-        vl_buf_init(&body);
-        if (vl_buf_append(&body, x, n) != VL_OK) rc = VL_ENOMEM;
-        for (size_t at = 0; rc == VL_OK && xml_field((const char *)body.p, body.n, "Upload", &at, &up);) {
-            vl_buf key, id, ini;
-            vl_buf_init(&key);
-            vl_buf_init(&id);
-            vl_buf_init(&ini);
-            size_t a = 0, b = 0, c = 0;
-            int64_t when = 0;
-            vl_error e2;
-            if (xml_field((const char *)up.p, up.n, "Key", &a, &key) && url_decode(&key) &&
-                xml_field((const char *)up.p, up.n, "UploadId", &b, &id) &&
-                xml_field((const char *)up.p, up.n, "Initiated", &c, &ini) &&
-                vl_ts_parse((const char *)ini.p, ini.n, &when, &e2) == VL_OK && when < older_than_us &&
-                key.n > strlen(s->prefix)) {
-                vl_buf aq;
-                vl_buf_init(&aq);
-                rc = vl_buf_printf(&aq, "uploadId=") == VL_OK &&
-                             vl_uri_encode((const char *)id.p, id.n, false, &aq) == VL_OK
-                         ? VL_OK
-                         : VL_ENOMEM;
-                resp ar = {0};
-                vl_buf_init(&ar.body);
-                req abort_q = {.method = "DELETE", .key = vl_buf_cstr(&key) + strlen(s->prefix), .query = vl_buf_cstr(&aq)};
-                if (rc == VL_OK) rc = run(s, &abort_q, &ar, err);
-                if (rc == VL_OK && ar.status != 204 && ar.status != 200 && ar.status != 404)
-                    rc = s3_error("DELETE (abort multipart upload)", abort_q.key, &ar, VL_EIO, err);
-                else if (rc == VL_OK && removed)
-                    (*removed)++;
-                resp_free(&ar);
-                vl_buf_free(&aq);
-            }
-            vl_buf_free(&key);
-            vl_buf_free(&id);
-            vl_buf_free(&ini);
-        }
-        size_t t0 = 0;
-        if (rc == VL_OK && xml_field((const char *)body.p, body.n, "IsTruncated", &t0, &f) &&
-            strcmp(vl_buf_cstr(&f), "true") == 0) {
-            size_t k0 = 0, u0 = 0;
-            more = xml_field((const char *)body.p, body.n, "NextKeyMarker", &k0, &km) && url_decode(&km);
-            if (!xml_field((const char *)body.p, body.n, "NextUploadIdMarker", &u0, &um)) vl_buf_clear(&um);
-        }
-        vl_buf_free(&body);
+        rc = vl_s3__parse_uploads(r.body.p, r.body.n, sweep_one, &w, &km, &um, &more, err);
     }
     if (rc == VL_ENOMEM) vl_error_set(err, VL_ENOMEM, "out of memory");
     resp_free(&r);
@@ -888,8 +755,6 @@ static int s3_sweep(vl_store *st, const char *prefix, int64_t older_than_us, siz
     vl_buf_free(&full);
     vl_buf_free(&km);
     vl_buf_free(&um);
-    vl_buf_free(&up);
-    vl_buf_free(&f);
     return rc;
 }
 
