@@ -108,13 +108,14 @@ void vl_amz_date(int64_t secs, char out[17]);
 /**
  * @brief The text between the first <tag> at or after *from and the next
  *        </tag>, XML-unescaped into out (cleared first); *from moves past
- *        the close tag.
- * @return false when there is no such element (or memory ran out).
+ *        the close tag. xml may be NULL when n is 0.
+ * @return VL_OK, VL_ENOTFOUND (no such element) or VL_ENOMEM.
  */
-bool vl_s3__xml_field(const char *xml, size_t n, const char *tag, size_t *from, vl_buf *out);
+int vl_s3__xml_field(const char *xml, size_t n, const char *tag, size_t *from, vl_buf *out) VL_MUST_CHECK;
 
 /** @brief Decodes %XX escapes and '+' in place (a key of an answer asked
- *         with encoding-type=url). @return false for a malformed escape. */
+ *         with encoding-type=url). @return false for a malformed escape
+ *         ('%' not followed by two hex digits); b is then garbage. */
 bool vl_s3__url_decode(vl_buf *b);
 
 /* What an <Error> says: a whole error body, or one entry of a DeleteResult. */
@@ -131,10 +132,11 @@ void vl_s3__parse_error(const char *xml, size_t n, vl_s3__fault *f);
 
 /**
  * @brief The first entry of a DeleteObjects answer's <Error>s that is a
- *        failure (NoSuchKey is not: the key is gone either way), into f.
- * @return true when there is one.
+ *        failure (NoSuchKey is not: the key is gone either way), into f;
+ *        *failed says whether there is one.
+ * @return VL_OK or VL_ENOMEM.
  */
-bool vl_s3__parse_delete_errors(const char *xml, size_t n, vl_s3__fault *f);
+int vl_s3__parse_delete_errors(const char *xml, size_t n, vl_s3__fault *f, bool *failed) VL_MUST_CHECK;
 
 /** @brief InitiateMultipartUpload's <UploadId> into id. @return false when
  *         absent or empty. */
@@ -142,13 +144,16 @@ bool vl_s3__parse_upload_id(const char *xml, size_t n, vl_buf *id);
 
 /**
  * @brief One page of ListObjectsV2 (asked with encoding-type=url): calls cb
- *        for each <Contents> whose key is at least strip bytes long, with
+ *        for each <Contents> with a <Key> at least strip bytes long, with
  *        the key (URL-decoded) less its first strip bytes (the store's
- *        prefix), its <Size> and its <LastModified> (0 when unreadable).
+ *        prefix), its <Size> (0 when absent) and its <LastModified> (0 when
+ *        unreadable).
  * @param token receives NextContinuationToken when the page says more follow.
  * @param more  set, when VL_OK is returned, to whether another page follows.
- * @return VL_OK, VL_ENOMEM, or what cb returned other than VL_OK (VL_STORE_STOP
- *         included: the caller ends the listing).
+ * @return VL_OK; VL_ECORRUPT (a key that does not URL-decode or holds a NUL,
+ *         a size that is not a decimal below 2^63, a truncated page without
+ *         a continuation token); VL_ENOMEM; or what cb returned other than
+ *         VL_OK (VL_STORE_STOP included: the caller ends the listing).
  */
 int vl_s3__parse_list(const char *xml, size_t n, size_t strip, vl_store_list_cb cb, void *ctx, vl_buf *token,
                       bool *more, vl_error *err) VL_MUST_CHECK;
@@ -160,10 +165,11 @@ typedef int (*vl_s3__upload_cb)(void *ctx, const char *key, size_t key_len, cons
 
 /**
  * @brief One page of ListMultipartUploads (asked with encoding-type=url):
- *        calls cb for each <Upload> with a key, an id and a readable
- *        <Initiated>; others are skipped.
+ *        calls cb for each <Upload> with a key (that URL-decodes, without a
+ *        NUL), an id and a readable <Initiated>; others are skipped.
  * @param key_marker, id_marker receive NextKeyMarker (URL-decoded) and
- *        NextUploadIdMarker (cleared when absent) when more follow.
+ *        NextUploadIdMarker (cleared when absent) when the page is
+ *        truncated; more follow only with a non-empty key marker.
  * @param more set, when VL_OK is returned, to whether another page follows.
  * @return VL_OK, VL_ENOMEM, or what cb returned.
  */

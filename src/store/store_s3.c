@@ -543,7 +543,10 @@ static int s3_del_many(vl_store *st, const char *const *keys, size_t n, vl_error
     if (rc == VL_OK && r.status != 200) rc = s3_error("POST (delete objects)", keys[0], &r, VL_EIO, err);
     vl_s3__fault f;
     vl_s3__fault_init(&f);
-    if (rc == VL_OK && vl_s3__parse_delete_errors(r.body.p, r.body.n, &f)) {
+    bool failed = false;
+    if (rc == VL_OK && vl_s3__parse_delete_errors(r.body.p, r.body.n, &f, &failed) != VL_OK)
+        rc = vl_error_set(err, VL_ENOMEM, "out of memory");
+    if (rc == VL_OK && failed) {
         const char *key = f.has_key ? vl_buf_cstr(&f.key) : "?";
         if (f.has_key && f.key.n >= strlen(s->prefix)) key += strlen(s->prefix);
         rc = vl_error_set(err, VL_EIO, "store: s3 DELETE %s (batch of %zu): %s%s%s (request id %s)", key, n,

@@ -16,37 +16,51 @@
 #include <stdlib.h>
 #include <string.h>
 
-bool vl_s3__xml_field(const char *xml, size_t n, const char *tag, size_t *from, vl_buf *out) {
+/* The raw text of the first <tag>...</tag> at or after *from, as
+ * [*text, *text + *tn); *from moves past the close tag. */
+static bool element(const char *xml, size_t n, const char *tag, size_t *from, const char **text, size_t *tn) {
+    if (!xml || *from >= n) return false; /* an empty body is (NULL, 0) */
     char open[64], close[64];
-    snprintf(open, sizeof(open), "<%s>", tag);
-    snprintf(close, sizeof(close), "</%s>", tag);
-    const char *a = memmem(xml + *from, n - *from, open, strlen(open));
+    int ol = snprintf(open, sizeof(open), "<%s>", tag), cl = snprintf(close, sizeof(close), "</%s>", tag);
+    const char *a = memmem(xml + *from, n - *from, open, (size_t)ol);
     if (!a) return false;
-    a += strlen(open);
-    const char *b = memmem(a, (size_t)(xml + n - a), close, strlen(close));
+    a += ol;
+    const char *b = memmem(a, (size_t)(xml + n - a), close, (size_t)cl);
     if (!b) return false;
-    *from = (size_t)(b - xml) + strlen(close);
-    vl_buf_clear(out);
-    for (const char *p = a; p < b; p++) {
-        static const struct { const char *e; char c; } ents[] = {
-            {"&amp;", '&'}, {"&lt;", '<'}, {"&gt;", '>'}, {"&quot;", '"'}, {"&apos;", '\''}};
-        bool done = false;
-        for (size_t k = 0; k < 5 && *p == '&'; k++) {
-            size_t l = strlen(ents[k].e);
-            if ((size_t)(b - p) >= l && memcmp(p, ents[k].e, l) == 0) {
-                if (vl_buf_putc(out, ents[k].c) != VL_OK) return false;
-                p += l - 1;
-                done = true;
-                break;
-            }
-        }
-        if (!done && vl_buf_putc(out, *p) != VL_OK) return false;
-    }
+    *from = (size_t)(b - xml) + (size_t)cl;
+    *text = a;
+    *tn = (size_t)(b - a);
     return true;
 }
 
+/* Appends p[0..n) to out with the five predefined entities replaced. */
+static int unescape(const char *p, size_t n, vl_buf *out) {
+    static const struct { const char *e; size_t l; char c; } ents[] = {
+        {"&amp;", 5, '&'}, {"&lt;", 4, '<'}, {"&gt;", 4, '>'}, {"&quot;", 6, '"'}, {"&apos;", 6, '\''}};
+    for (size_t i = 0; i < n; i++) {
+        char c = p[i];
+        for (size_t k = 0; c == '&' && k < sizeof(ents) / sizeof(ents[0]); k++) {
+            if (n - i >= ents[k].l && memcmp(p + i, ents[k].e, ents[k].l) == 0) {
+                c = ents[k].c;
+                i += ents[k].l - 1;
+                break;
+            }
+        }
+        VL_RETURN_IF_ERR(vl_buf_putc(out, c));
+    }
+    return VL_OK;
+}
+
+int vl_s3__xml_field(const char *xml, size_t n, const char *tag, size_t *from, vl_buf *out) {
+    const char *t;
+    size_t tn;
+    vl_buf_clear(out);
+    if (!element(xml, n, tag, from, &t, &tn)) return VL_ENOTFOUND;
+    return unescape(t, tn, out);
+}
+
 bool vl_s3__url_decode(vl_buf *b) {
-    char *p = (char *)b->p;
+    char *p = b->p;
     size_t o = 0;
     for (size_t i = 0; i < b->n; i++) {
         if (p[i] == '%') {
@@ -59,10 +73,18 @@ bool vl_s3__url_decode(vl_buf *b) {
             p[o++] = p[i] == '+' ? ' ' : p[i];
         }
     }
+    /* no NUL written here: b may be full (n == cap); vl_buf_cstr adds one */
     b->n = o;
-    if (b->cap) p[o] = 0;
     return true;
 }
+
+/* A field's text, unescaped: VL_OK, VL_ENOTFOUND or VL_ENOMEM. */
+static int field_in(const char *t, size_t tn, const char *tag, vl_buf *out) {
+    size_t at = 0;
+    return vl_s3__xml_field(t, tn, tag, &at, out);
+}
+
+static bool is(const vl_buf *b, const char *s) { return b->n == strlen(s) && memcmp(b->p, s, b->n) == 0; }
 
 /* ----------------------------------------------------------- error bodies */
 
@@ -81,84 +103,119 @@ void vl_s3__fault_free(vl_s3__fault *f) {
 }
 
 void vl_s3__parse_error(const char *xml, size_t n, vl_s3__fault *f) {
-    size_t at = 0;
-    f->has_code = n && vl_s3__xml_field(xml, n, "Code", &at, &f->code);
-    at = 0;
-    f->has_message = n && vl_s3__xml_field(xml, n, "Message", &at, &f->message) && f->message.n;
+    f->has_code = field_in(xml, n, "Code", &f->code) == VL_OK;
+    f->has_message = field_in(xml, n, "Message", &f->message) == VL_OK && f->message.n;
 }
 
-bool vl_s3__parse_delete_errors(const char *xml, size_t n, vl_s3__fault *f) {
-    /* quiet mode lists only the failures; an absent key is not one */
-    vl_buf e;
-    vl_buf_init(&e);
-    bool failed = false;
-    for (size_t at = 0; !failed && vl_s3__xml_field(xml, n, "Error", &at, &e);) {
-        size_t k = 0, c = 0, m = 0;
-        vl_buf_clear(&f->code);
-        vl_buf_clear(&f->message);
-        f->has_key = vl_s3__xml_field(e.p, e.n, "Key", &k, &f->key);
-        f->has_code = vl_s3__xml_field(e.p, e.n, "Code", &c, &f->code);
-        f->has_message = vl_s3__xml_field(e.p, e.n, "Message", &m, &f->message) && f->message.n;
-        if (strcmp(vl_buf_cstr(&f->code), "NoSuchKey") != 0) failed = true;
+int vl_s3__parse_delete_errors(const char *xml, size_t n, vl_s3__fault *f, bool *failed) {
+    /* quiet mode lists only the failures; an absent key is not one. Each
+     * entry's fields are read from its raw text: unescaping the entry
+     * first would unescape its fields twice ("&amp;lt;" as '<'). */
+    *failed = false;
+    const char *t;
+    size_t tn;
+    for (size_t at = 0; !*failed && element(xml, n, "Error", &at, &t, &tn);) {
+        int rk = field_in(t, tn, "Key", &f->key), rc = field_in(t, tn, "Code", &f->code);
+        int rm = field_in(t, tn, "Message", &f->message);
+        if (rk == VL_ENOMEM || rc == VL_ENOMEM || rm == VL_ENOMEM) return VL_ENOMEM;
+        f->has_key = rk == VL_OK;
+        f->has_code = rc == VL_OK;
+        f->has_message = rm == VL_OK && f->message.n;
+        *failed = !is(&f->code, "NoSuchKey");
     }
-    vl_buf_free(&e);
-    return failed;
+    return VL_OK;
 }
 
 bool vl_s3__parse_upload_id(const char *xml, size_t n, vl_buf *id) {
-    size_t at = 0;
-    return vl_s3__xml_field(xml, n, "UploadId", &at, id) && id->n;
+    return field_in(xml, n, "UploadId", id) == VL_OK && id->n;
 }
 
 /* ------------------------------------------------------------- listings */
+
+/* A decimal <Size>: digits only, at most 2^63 - 1 (what a signed
+ * offset can reach), so a hostile "-1" is not 2^64 - 1 bytes. */
+static bool parse_size(const vl_buf *b, uint64_t *out) {
+    uint64_t v = 0;
+    if (b->n == 0) return false;
+    for (size_t i = 0; i < b->n; i++) {
+        if (b->p[i] < '0' || b->p[i] > '9' || v > ((uint64_t)INT64_MAX - (uint64_t)(b->p[i] - '0')) / 10) return false;
+        v = v * 10 + (uint64_t)(b->p[i] - '0');
+    }
+    *out = v;
+    return true;
+}
+
+/* At most this much of a bad key in a message. */
+#define KEY_SHOW 200
 
 int vl_s3__parse_list(const char *xml, size_t n, size_t strip, vl_store_list_cb cb, void *ctx, vl_buf *token,
                       bool *more, vl_error *err) {
     vl_buf key, field;
     vl_buf_init(&key);
     vl_buf_init(&field);
-    size_t at = 0;
+    const char *t;
+    size_t tn;
     int rc = VL_OK;
-    for (;;) {
-        size_t c0 = at;
-        if (!vl_s3__xml_field(xml, n, "Contents", &c0, &field)) break;
-        vl_buf contents;
-        vl_buf_init(&contents);
-        if (vl_buf_append(&contents, field.p, field.n) != VL_OK) {
-            vl_buf_free(&contents);
-            rc = vl_error_set(err, VL_ENOMEM, "out of memory");
+    for (size_t at = 0; rc == VL_OK && element(xml, n, "Contents", &at, &t, &tn);) {
+        vl_store_obj o = {0};
+        rc = field_in(t, tn, "Key", &key);
+        if (rc == VL_ENOTFOUND) { /* not an object: skipped, as before */
+            rc = VL_OK;
+            continue;
+        }
+        if (rc) break;
+        /* a key that does not decode, or decodes to a NUL, cannot be
+         * named: refuse the page rather than leave the object out of the
+         * listing without a word */
+        if (!vl_s3__url_decode(&key) || (key.n && memchr(key.p, 0, key.n))) {
+            rc = vl_error_set(err, VL_ECORRUPT, "store: s3 LIST: the answer has a malformed key \"%.*s\"",
+                              (int)(key.n > KEY_SHOW ? KEY_SHOW : key.n), key.p ? key.p : "");
             break;
         }
-        at = c0;
-        size_t k0 = 0;
-        vl_store_obj o = {0};
-        if (vl_s3__xml_field(contents.p, contents.n, "Key", &k0, &key) && vl_s3__url_decode(&key) && key.n >= strip) {
-            vl_buf sz;
-            vl_buf_init(&sz);
-            size_t s0 = 0;
-            if (vl_s3__xml_field(contents.p, contents.n, "Size", &s0, &sz)) o.size = strtoull(vl_buf_cstr(&sz), NULL, 10);
-            s0 = 0;
-            if (vl_s3__xml_field(contents.p, contents.n, "LastModified", &s0, &sz)) {
-                int64_t us = 0;
-                vl_error e2;
-                if (vl_ts_parse(sz.p, sz.n, &us, &e2) == VL_OK) o.mtime_us = us;
-            }
-            vl_buf_free(&sz);
-            o.key = vl_buf_cstr(&key) + strip;
-            o.key_len = key.n - strip;
-            rc = cb(ctx, &o, err);
+        if (key.n < strip) continue;
+        rc = field_in(t, tn, "Size", &field);
+        if (rc == VL_OK && !parse_size(&field, &o.size)) {
+            rc = vl_error_set(err, VL_ECORRUPT, "store: s3 LIST: the answer gives %.*s a size of \"%.*s\"",
+                              (int)(key.n > KEY_SHOW ? KEY_SHOW : key.n), key.p,
+                              (int)(field.n > 32 ? 32 : field.n), field.p ? field.p : "");
+            break;
         }
-        vl_buf_free(&contents);
-        if (rc) break;
+        if (rc == VL_ENOTFOUND) rc = VL_OK; /* no size: 0, as before */
+        if (rc == VL_OK) rc = field_in(t, tn, "LastModified", &field);
+        if (rc == VL_OK) {
+            int64_t us = 0;
+            vl_error e2;
+            if (vl_ts_parse(field.p, field.n, &us, &e2) == VL_OK) o.mtime_us = us;
+        } else if (rc == VL_ENOTFOUND) {
+            rc = VL_OK;
+        }
+        const char *k = rc == VL_OK ? vl_buf_cstr(&key) : NULL;
+        if (rc || !k) {
+            rc = VL_ENOMEM;
+            break;
+        }
+        o.key = k + strip;
+        o.key_len = key.n - strip;
+        rc = cb(ctx, &o, err);
     }
     if (rc == VL_OK) {
-        size_t t0 = 0;
+        size_t at = 0;
         *more = false;
-        if (vl_s3__xml_field(xml, n, "IsTruncated", &t0, &field) && strcmp(vl_buf_cstr(&field), "true") == 0) {
-            t0 = 0;
-            *more = vl_s3__xml_field(xml, n, "NextContinuationToken", &t0, token);
+        rc = vl_s3__xml_field(xml, n, "IsTruncated", &at, &field);
+        if (rc == VL_OK && is(&field, "true")) {
+            at = 0;
+            rc = vl_s3__xml_field(xml, n, "NextContinuationToken", &at, token);
+            /* without a token the next request would start over, forever;
+             * and stopping here would cut the listing short unsaid */
+            if (rc == VL_ENOTFOUND || (rc == VL_OK && token->n == 0))
+                rc = vl_error_set(err, VL_ECORRUPT,
+                                  "store: s3 LIST: the answer says more keys follow but gives no continuation token");
+            *more = rc == VL_OK;
+        } else if (rc == VL_ENOTFOUND) {
+            rc = VL_OK;
         }
     }
+    if (rc == VL_ENOMEM) vl_error_set(err, VL_ENOMEM, "out of memory");
     vl_buf_free(&key);
     vl_buf_free(&field);
     return rc;
@@ -166,36 +223,48 @@ int vl_s3__parse_list(const char *xml, size_t n, size_t strip, vl_store_list_cb 
 
 int vl_s3__parse_uploads(const char *xml, size_t n, vl_s3__upload_cb cb, void *ctx, vl_buf *key_marker,
                          vl_buf *id_marker, bool *more, vl_error *err) {
-    vl_buf up, f;
-    vl_buf_init(&up);
-    vl_buf_init(&f);
+    vl_buf key, id, ini;
+    vl_buf_init(&key);
+    vl_buf_init(&id);
+    vl_buf_init(&ini);
+    const char *t;
+    size_t tn;
     int rc = VL_OK;
-    for (size_t at = 0; rc == VL_OK && vl_s3__xml_field(xml, n, "Upload", &at, &up);) {
-        vl_buf key, id, ini;
-        vl_buf_init(&key);
-        vl_buf_init(&id);
-        vl_buf_init(&ini);
-        size_t a = 0, b = 0, c = 0;
+    for (size_t at = 0; rc == VL_OK && element(xml, n, "Upload", &at, &t, &tn);) {
         int64_t when = 0;
         vl_error e2;
-        if (vl_s3__xml_field(up.p, up.n, "Key", &a, &key) && vl_s3__url_decode(&key) &&
-            vl_s3__xml_field(up.p, up.n, "UploadId", &b, &id) && vl_s3__xml_field(up.p, up.n, "Initiated", &c, &ini) &&
-            vl_ts_parse(ini.p, ini.n, &when, &e2) == VL_OK)
-            rc = cb(ctx, vl_buf_cstr(&key), key.n, id.p, id.n, when, err);
-        vl_buf_free(&key);
-        vl_buf_free(&id);
-        vl_buf_free(&ini);
+        rc = field_in(t, tn, "Key", &key);
+        if (rc == VL_OK) rc = field_in(t, tn, "UploadId", &id);
+        if (rc == VL_OK) rc = field_in(t, tn, "Initiated", &ini);
+        if (rc == VL_ENOTFOUND) {
+            rc = VL_OK;
+            continue;
+        }
+        if (rc) break;
+        /* the sweep is best effort: an upload it cannot name or date is
+         * left alone (a key with a NUL could name another object) */
+        if (!vl_s3__url_decode(&key) || (key.n && memchr(key.p, 0, key.n)) || vl_ts_parse(ini.p, ini.n, &when, &e2) != VL_OK)
+            continue;
+        const char *k = vl_buf_cstr(&key);
+        rc = k ? cb(ctx, k, key.n, id.p, id.n, when, err) : VL_ENOMEM;
     }
     if (rc == VL_OK) {
-        size_t t0 = 0;
+        size_t at = 0;
         *more = false;
-        if (vl_s3__xml_field(xml, n, "IsTruncated", &t0, &f) && strcmp(vl_buf_cstr(&f), "true") == 0) {
+        rc = vl_s3__xml_field(xml, n, "IsTruncated", &at, &ini);
+        if (rc == VL_OK && is(&ini, "true")) {
             size_t k0 = 0, u0 = 0;
-            *more = vl_s3__xml_field(xml, n, "NextKeyMarker", &k0, key_marker) && vl_s3__url_decode(key_marker);
-            if (!vl_s3__xml_field(xml, n, "NextUploadIdMarker", &u0, id_marker)) vl_buf_clear(id_marker);
+            /* without a key marker the next request would start over:
+             * stop instead (what is left is swept next time) */
+            rc = vl_s3__xml_field(xml, n, "NextKeyMarker", &k0, key_marker);
+            *more = rc == VL_OK && vl_s3__url_decode(key_marker) && key_marker->n;
+            if (rc == VL_OK || rc == VL_ENOTFOUND) rc = vl_s3__xml_field(xml, n, "NextUploadIdMarker", &u0, id_marker);
         }
+        if (rc == VL_ENOTFOUND) rc = VL_OK;
     }
-    vl_buf_free(&up);
-    vl_buf_free(&f);
+    if (rc == VL_ENOMEM) vl_error_set(err, VL_ENOMEM, "out of memory");
+    vl_buf_free(&key);
+    vl_buf_free(&id);
+    vl_buf_free(&ini);
     return rc;
 }
