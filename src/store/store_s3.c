@@ -632,9 +632,10 @@ static int s3_head(vl_store *st, const char *key, vl_store_obj *out, vl_error *e
 static int s3_list(vl_store *st, const char *prefix, const char *start_after, vl_store_list_cb cb, void *ctx,
                    vl_error *err) {
     s3 *s = (s3 *)st;
-    vl_buf query, token;
+    vl_buf query, token, prev;
     vl_buf_init(&query);
     vl_buf_init(&token);
+    vl_buf_init(&prev);
     resp r = {0};
     vl_buf_init(&r.body);
     size_t pl = strlen(s->prefix);
@@ -671,15 +672,25 @@ static int s3_list(vl_store *st, const char *prefix, const char *start_after, vl
             rc = s3_error("LIST", prefix, &r, VL_EIO, err);
             break;
         }
+        vl_buf_clear(&prev);
+        if (vl_buf_append(&prev, token.p, token.n) != VL_OK) {
+            rc = vl_error_set(err, VL_ENOMEM, "out of memory");
+            break;
+        }
         rc = vl_s3__parse_list(r.body.p, r.body.n, pl, cb, ctx, &token, &more, err);
         if (rc == VL_STORE_STOP) {
             rc = VL_OK;
             break;
         }
+        /* a server that hands back the token it was given would have us
+         * ask for the same page forever */
+        if (rc == VL_OK && more && prev.n && prev.n == token.n && memcmp(prev.p, token.p, token.n) == 0)
+            rc = vl_error_set(err, VL_ECORRUPT, "store: s3 LIST %s: the server repeats the continuation token", prefix);
     }
     resp_free(&r);
     vl_buf_free(&query);
     vl_buf_free(&token);
+    vl_buf_free(&prev);
     return rc;
 }
 
@@ -691,13 +702,19 @@ typedef struct sweep {
     s3 *s;
     int64_t older_than_us;
     size_t *removed;
+    const char *full; /* the store's prefix and the sweep's */
+    size_t full_n;
 } sweep;
 
 static int sweep_one(void *ctx, const char *key, size_t key_len, const char *id, size_t id_len, int64_t initiated_us,
                      vl_error *err) {
     sweep *w = ctx;
     s3 *s = w->s;
-    if (initiated_us >= w->older_than_us || key_len <= strlen(s->prefix)) return VL_OK;
+    /* only under the prefix swept: a server that ignored it must not have
+     * us abort another table's upload */
+    if (initiated_us >= w->older_than_us || key_len <= strlen(s->prefix) || key_len < w->full_n ||
+        memcmp(key, w->full, w->full_n) != 0)
+        return VL_OK;
     vl_buf aq;
     vl_buf_init(&aq);
     int rc = vl_buf_printf(&aq, "uploadId=") == VL_OK && vl_uri_encode(id, id_len, false, &aq) == VL_OK ? VL_OK
@@ -717,15 +734,17 @@ static int sweep_one(void *ctx, const char *key, size_t key_len, const char *id,
 
 static int s3_sweep(vl_store *st, const char *prefix, int64_t older_than_us, size_t *removed, vl_error *err) {
     s3 *s = (s3 *)st;
-    vl_buf query, full, km, um;
+    vl_buf query, full, km, um, pkm, pum;
     vl_buf_init(&query);
     vl_buf_init(&full);
     vl_buf_init(&km);
     vl_buf_init(&um);
+    vl_buf_init(&pkm);
+    vl_buf_init(&pum);
     resp r = {0};
     vl_buf_init(&r.body);
-    sweep w = {s, older_than_us, removed};
     int rc = vl_buf_printf(&full, "%s%s", s->prefix, prefix) == VL_OK ? VL_OK : VL_ENOMEM;
+    sweep w = {s, older_than_us, removed, full.p ? full.p : "", full.n};
     for (bool more = true; more && rc == VL_OK;) {
         more = false;
         vl_buf_clear(&query);
@@ -750,7 +769,18 @@ static int s3_sweep(vl_store *st, const char *prefix, int64_t older_than_us, siz
             rc = s3_error("GET (list multipart uploads)", prefix, &r, VL_EIO, err);
             break;
         }
+        vl_buf_clear(&pkm);
+        vl_buf_clear(&pum);
+        if (vl_buf_append(&pkm, km.p, km.n) != VL_OK || vl_buf_append(&pum, um.p, um.n) != VL_OK) {
+            rc = VL_ENOMEM;
+            break;
+        }
         rc = vl_s3__parse_uploads(r.body.p, r.body.n, sweep_one, &w, &km, &um, &more, err);
+        /* markers that do not move would have us ask for the same page
+         * forever: stop, what is left is swept next time */
+        if (more && km.n == pkm.n && um.n == pum.n && memcmp(km.p, pkm.p, km.n) == 0 &&
+            (um.n == 0 || memcmp(um.p, pum.p, um.n) == 0))
+            more = false;
     }
     if (rc == VL_ENOMEM) vl_error_set(err, VL_ENOMEM, "out of memory");
     resp_free(&r);
@@ -758,6 +788,8 @@ static int s3_sweep(vl_store *st, const char *prefix, int64_t older_than_us, siz
     vl_buf_free(&full);
     vl_buf_free(&km);
     vl_buf_free(&um);
+    vl_buf_free(&pkm);
+    vl_buf_free(&pum);
     return rc;
 }
 
