@@ -473,6 +473,44 @@ typedef struct vl_delta_scan_stats {
 bool vl_delta_file_may_match(const vl_delta_snapshot *s, const vl_delta_file *f,
                              const vl_delta_expr *e);
 
+/** @brief Whether row group rg of data file f (opened as r) may hold rows
+ *  matching e: the file's partition values, nulls for the columns the file
+ *  lacks, and the row group's Parquet statistics for the others (bounds
+ *  brought to the table's types as the scans bring values; a bound that
+ *  cannot be, such as INT96 or a decimal, never prunes). */
+bool vl_delta_rg_may_match(const vl_delta_snapshot *s, const vl_delta_file *f, const vl_pq_reader *r, uint32_t rg,
+                           const vl_delta_expr *e);
+
+/*
+ * Where a data file's bytes come from: the table's store, in ranges (a
+ * footer, then the column chunks a read needs) for a file of at least
+ * VL_DELTA_RANGED_MIN bytes whose add action gives its size, else in one
+ * read. A reader keeps one of these per thread and reuses its buffers from
+ * file to file; the reader opened through it must be closed before it is
+ * used for the next file or freed.
+ */
+#define VL_DELTA_RANGED_MIN ((int64_t)1 << 20)
+typedef struct vl_delta_file_src {
+    vl_store *store;
+    vl_buf key, rel, body, tmp;
+    uint64_t size;      /* of the file being read in ranges */
+    int64_t version;    /* of the snapshot it belongs to (for messages) */
+    uint64_t bytes;     /* fetched from the store, over every file */
+} vl_delta_file_src;
+void vl_delta_file_src_init(vl_delta_file_src *fs);
+void vl_delta_file_src_free(vl_delta_file_src *fs);
+
+/**
+ * @brief Opens data file f of s. In ranges, column chunks must be loaded
+ * (vl_pq_reader_load) before they are read; read whole, that is a no-op.
+ * @return VL_OK; VL_ECORRUPT when the file is missing ("data file K of
+ *         version V is missing") or shorter than its add action says;
+ *         VL_ENOTSUP for an absolute path; the store's and the reader's
+ *         errors.
+ */
+int vl_delta_file_open(const vl_delta_snapshot *s, const vl_delta_file *f, vl_delta_file_src *fs, vl_pq_reader **out,
+                       vl_error *err) VL_MUST_CHECK;
+
 /**
  * @brief Writes the rows of a snapshot, in the schema's column order (or the
  * projection's), with partition values filled in and columns missing from a
@@ -540,6 +578,11 @@ typedef struct vl_delta_add {
 } vl_delta_add;
 
 int vl_delta_txn_add(vl_delta_txn *x, const vl_delta_add *add, vl_error *err) VL_MUST_CHECK;
+
+/** @brief Row groups of at most `rows` rows in the files this transaction
+ *  writes (0: the Parquet writer's default, 262,144), for tables read in
+ *  narrow ranges. */
+void vl_delta_txn_set_row_group_rows(vl_delta_txn *x, size_t rows);
 
 /** @brief Removes a live file of the read snapshot (by its log path). */
 int vl_delta_txn_remove(vl_delta_txn *x, const vl_delta_file *f, bool data_change,

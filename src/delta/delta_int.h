@@ -65,7 +65,7 @@ typedef int (*vl_delta__row_cb)(void *ctx, const vl_sv *cells, vl_error *err);
 /* Memory a caller reading many files lends to each read (NULL: private). */
 typedef struct vl_delta__scratch {
     vl_arena cols; /* decoded columns of one row group */
-    vl_buf body;   /* the file's bytes */
+    vl_delta_file_src src; /* the file's bytes */
 } vl_delta__scratch;
 void vl_delta__scratch_init(vl_delta__scratch *sc);
 void vl_delta__scratch_free(vl_delta__scratch *sc);

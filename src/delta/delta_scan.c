@@ -18,6 +18,7 @@
  */
 #include "delta_int.h"
 
+#include <math.h>
 #include <string.h>
 
 int vl_delta__cell_value(const vl_dt_type *t, vl_sv cell, vl_arena *a, vl_delta_value *out, vl_error *err) {
@@ -103,6 +104,175 @@ done:
     return may;
 }
 
+/* The bound raw (a Parquet statistic of leaf, plain-encoded) as a value of
+ * type t, converted as the scans convert values; false when it cannot be. */
+static bool pq_bound(const vl_pq_node *leaf, const vl_dt_type *t, vl_sv raw, vl_delta_value *out) {
+    memset(out, 0, sizeof(*out));
+    int32_t ph = leaf->physical;
+    bool is_unsigned = leaf->logical.kind == VL_PQ_LT_INTEGER && !leaf->logical.is_signed;
+    switch (t->kind) {
+    case VL_DT_STRING:
+    case VL_DT_BINARY:
+        if (ph != VL_PQ_T_BYTE_ARRAY && ph != VL_PQ_T_FIXED_LEN_BYTE_ARRAY) return false;
+        out->s = raw;
+        return true;
+    case VL_DT_FLOAT:
+    case VL_DT_DOUBLE:
+        if (ph == VL_PQ_T_FLOAT && raw.n == 4) {
+            float f;
+            memcpy(&f, raw.p, 4);
+            out->d = f;
+        } else if (ph == VL_PQ_T_DOUBLE && raw.n == 8) {
+            memcpy(&out->d, raw.p, 8);
+        } else {
+            return false;
+        }
+        return !isnan(out->d);
+    case VL_DT_BOOLEAN:
+        if (ph != VL_PQ_T_BOOLEAN || raw.n != 1) return false;
+        out->i = (uint8_t)raw.p[0] & 1;
+        return true;
+    case VL_DT_LONG:
+    case VL_DT_INTEGER:
+    case VL_DT_SHORT:
+    case VL_DT_BYTE:
+    case VL_DT_DATE:
+    case VL_DT_TIMESTAMP:
+    case VL_DT_TIMESTAMP_NTZ:
+        if (is_unsigned) return false;
+        if (ph == VL_PQ_T_INT32 && raw.n == 4) {
+            int32_t x;
+            memcpy(&x, raw.p, 4);
+            out->i = x;
+        } else if (ph == VL_PQ_T_INT64 && raw.n == 8) {
+            memcpy(&out->i, raw.p, 8);
+        } else {
+            return false;
+        }
+        if (leaf->logical.kind == VL_PQ_LT_TIMESTAMP) { /* to µs, as the scans do */
+            int64_t x = out->i;
+            if (leaf->logical.unit == VL_PQ_UNIT_MILLIS)
+                out->i = x > INT64_MAX / 1000 ? INT64_MAX : x < INT64_MIN / 1000 ? INT64_MIN : x * 1000;
+            else if (leaf->logical.unit == VL_PQ_UNIT_NANOS)
+                out->i = x / 1000 - (x % 1000 < 0); /* floor */
+        }
+        return true;
+    default:
+        return false;
+    }
+}
+
+bool vl_delta_rg_may_match(const vl_delta_snapshot *s, const vl_delta_file *f, const vl_pq_reader *r, uint32_t rg,
+                           const vl_delta_expr *e) {
+    if (!e) return true;
+    const vl_dt_type *st = &s->metadata.schema;
+    const vl_delta_metadata *md = &s->metadata;
+    const vl_pq_file_meta *pm = vl_pq_reader_meta(r);
+    const vl_pq_node *root = vl_pq_reader_schema(r)->root;
+    if (rg >= pm->n_row_groups) return true;
+    uint32_t nf = st->n_fields;
+    bool *used = vl_calloc(nf + 1, sizeof(bool));
+    vl_delta_colinfo *ci = vl_calloc(nf + 1, sizeof(*ci));
+    bool may = true;
+    if (!used || !ci) goto done;
+    vl_delta_expr_columns(e, used);
+    int64_t nrec = pm->row_groups[rg].num_rows;
+    for (uint32_t i = 0; i < nf; i++) {
+        ci[i].null_count = -1;
+        ci[i].num_records = nrec;
+        if (!used[i]) continue;
+        const vl_dt_field *fd = &st->fields[i];
+        bool is_part = false;
+        for (uint32_t p = 0; p < md->n_partition_columns; p++)
+            if (md->partition_index[p] == i) {
+                is_part = true;
+                if (vl_delta__file_part_value(s, f, p, &ci[i].value, NULL) == VL_OK) ci[i].exact = true;
+            }
+        if (is_part || fd->type.kind >= VL_DT_STRUCT) continue;
+        const vl_pq_node *hit = NULL;
+        for (uint32_t k = 0; k < root->n_children && !hit; k++)
+            if (vl_sv_eq(root->children[k].name, fd->name)) hit = &root->children[k];
+        for (uint32_t k = 0; k < root->n_children && !hit; k++)
+            if (vl_sv_eq_nocase(root->children[k].name, fd->name)) hit = &root->children[k];
+        if (!hit) { /* not in this file: every row is null */
+            ci[i].exact = true;
+            ci[i].value.is_null = true;
+            continue;
+        }
+        if (hit->leaf < 0 || hit->max_rep > 0) continue;
+        vl_sv mn, mx;
+        if (vl_pq_rg_bounds(r, rg, (uint32_t)hit->leaf, &mn, &mx, &ci[i].null_count)) {
+            ci[i].has_min = pq_bound(hit, &fd->type, mn, &ci[i].min);
+            ci[i].has_max = pq_bound(hit, &fd->type, mx, &ci[i].max);
+        }
+    }
+    may = vl_delta_expr_prune(e, st, ci) != VL_DELTA_NO;
+done:
+    vl_free(ci);
+    vl_free(used);
+    return may;
+}
+
+/* ------------------------------------------------------------ data files */
+
+void vl_delta_file_src_init(vl_delta_file_src *fs) {
+    memset(fs, 0, sizeof(*fs));
+    vl_buf_init(&fs->key);
+    vl_buf_init(&fs->rel);
+    vl_buf_init(&fs->body);
+    vl_buf_init(&fs->tmp);
+}
+
+void vl_delta_file_src_free(vl_delta_file_src *fs) {
+    vl_buf_free(&fs->key);
+    vl_buf_free(&fs->rel);
+    vl_buf_free(&fs->body);
+    vl_buf_free(&fs->tmp);
+}
+
+static int file_fetch(void *ctx, uint64_t off, uint64_t len, uint8_t *dst, vl_error *err) {
+    vl_delta_file_src *fs = ctx;
+    const char *key = vl_buf_cstr(&fs->key);
+    int rc = vl_store_get_range(fs->store, key, off, len, &fs->tmp, err);
+    if (rc == VL_ENOTFOUND)
+        return vl_error_set(err, VL_ECORRUPT, "data file %s of version %lld is missing", key, (long long)fs->version);
+    if (rc == VL_ERANGE || (rc == VL_OK && fs->tmp.n != len))
+        return vl_error_set(err, VL_ECORRUPT, "data file %s is shorter than the %llu bytes its add action says", key,
+                            (unsigned long long)fs->size);
+    if (rc) return rc;
+    memcpy(dst, fs->tmp.p, len);
+    fs->bytes += len;
+    return VL_OK;
+}
+
+int vl_delta_file_open(const vl_delta_snapshot *s, const vl_delta_file *f, vl_delta_file_src *fs, vl_pq_reader **out,
+                       vl_error *err) {
+    *out = NULL;
+    const vl_delta_table *t = s->table;
+    if (memmem(f->path.p, f->path.n, "://", 3))
+        return vl_error_set(err, VL_ENOTSUP, "file %.*s: absolute paths in the log are not supported", (int)f->path.n,
+                            f->path.p);
+    vl_buf_clear(&fs->rel);
+    vl_buf_clear(&fs->key);
+    VL_RETURN_IF_ERR(vl_delta_path_decode(f->path.p, f->path.n, &fs->rel, err));
+    if (vl_delta__key(t, (const char *)fs->rel.p, fs->rel.n, &fs->key) != VL_OK)
+        return vl_error_set(err, VL_ENOMEM, "out of memory");
+    const char *key = vl_buf_cstr(&fs->key);
+    fs->store = t->store;
+    int rc;
+    if (f->size >= VL_DELTA_RANGED_MIN) {
+        fs->size = (uint64_t)f->size;
+        fs->version = s->version;
+        return vl_pq_reader_open_ranged(fs->size, 0, key, file_fetch, fs, out, err);
+    }
+    rc = vl_store_get(t->store, key, &fs->body, err);
+    if (rc == VL_ENOTFOUND)
+        return vl_error_set(err, VL_ECORRUPT, "data file %s of version %lld is missing", key, (long long)s->version);
+    if (rc) return rc;
+    fs->bytes += fs->body.n;
+    return vl_pq_reader_open_mem((const uint8_t *)fs->body.p, fs->body.n, key, out, err);
+}
+
 /* ------------------------------------------------------------ file rows */
 
 typedef struct file_rows {
@@ -132,29 +302,34 @@ static int file_row(void *ctx, const vl_sv *in, vl_error *err) {
 
 void vl_delta__scratch_init(vl_delta__scratch *sc) {
     vl_arena_init(&sc->cols, 1 << 20);
-    vl_buf_init(&sc->body);
+    vl_delta_file_src_init(&sc->src);
 }
 
 void vl_delta__scratch_free(vl_delta__scratch *sc) {
     vl_arena_destroy(&sc->cols);
-    vl_buf_free(&sc->body);
+    vl_delta_file_src_free(&sc->src);
+}
+
+/* Marks the leaves under node n. */
+static void mark_leaves(const vl_pq_node *n, bool *leaves) {
+    if (n->leaf >= 0) leaves[n->leaf] = true;
+    for (uint32_t i = 0; i < n->n_children; i++) mark_leaves(&n->children[i], leaves);
 }
 
 int vl_delta__read_file_rows(const vl_delta_snapshot *s, const vl_delta_file *f, const bool *want,
                              vl_delta__scratch *sc, vl_delta__row_cb cb, void *ctx, int64_t *rows, uint64_t *bytes,
                              vl_error *err) {
-    const vl_delta_table *t = s->table;
     const vl_delta_metadata *md = &s->metadata;
     uint32_t nf = md->schema.n_fields;
     if (rows) *rows = 0;
-    vl_buf rel, key, own_body, pc;
-    vl_buf_init(&rel);
-    vl_buf_init(&key);
-    vl_buf_init(&own_body);
+    vl_buf pc;
     vl_buf_init(&pc);
-    vl_buf *body = sc ? &sc->body : &own_body;
+    vl_delta_file_src own_src;
+    vl_delta_file_src_init(&own_src);
+    vl_delta_file_src *src = sc ? &sc->src : &own_src;
+    uint64_t bytes0 = src->bytes;
     vl_pq_reader *r = NULL;
-    bool *fields = NULL;
+    bool *fields = NULL, *leaves = NULL;
     file_rows F = {.s = s, .want = want, .cb = cb, .ctx = ctx};
     F.src = vl_calloc(nf + 1, sizeof(int32_t));
     F.part_cells = vl_calloc(nf + 1, sizeof(vl_sv));
@@ -165,26 +340,12 @@ int vl_delta__read_file_rows(const vl_delta_snapshot *s, const vl_delta_file *f,
         rc = vl_error_set(err, VL_ENOMEM, "out of memory");
         goto done;
     }
-    if (memmem(f->path.p, f->path.n, "://", 3)) {
-        rc = vl_error_set(err, VL_ENOTSUP, "file %.*s: absolute paths in the log are not supported", (int)f->path.n,
-                          f->path.p);
-        goto done;
-    }
-    rc = vl_delta_path_decode(f->path.p, f->path.n, &rel, err);
-    if (rc == VL_OK && vl_delta__key(t, (const char *)rel.p, rel.n, &key) != VL_OK)
-        rc = vl_error_set(err, VL_ENOMEM, "out of memory");
-    if (rc == VL_OK) rc = vl_store_get(t->store, vl_buf_cstr(&key), body, err);
-    if (rc == VL_ENOTFOUND) {
-        rc = vl_error_set(err, VL_ECORRUPT, "data file %s of version %lld is missing", vl_buf_cstr(&key),
-                          (long long)s->version);
-        goto done;
-    }
-    if (rc == VL_OK && bytes) *bytes += body->n;
-    if (rc == VL_OK) rc = vl_pq_reader_open_mem((const uint8_t *)body->p, body->n, vl_buf_cstr(&key), &r, err);
+    rc = vl_delta_file_open(s, f, src, &r, err);
     if (rc) goto done;
     const vl_pq_node *root = vl_pq_reader_schema(r)->root;
     fields = vl_calloc(root->n_children + 1, sizeof(bool));
-    if (!fields) {
+    leaves = vl_calloc(vl_pq_reader_schema(r)->n_leaves + 1, sizeof(bool));
+    if (!fields || !leaves) {
         rc = vl_error_set(err, VL_ENOMEM, "out of memory");
         goto done;
     }
@@ -219,6 +380,9 @@ int vl_delta__read_file_rows(const vl_delta_snapshot *s, const vl_delta_file *f,
             F.part_cells[i] = (vl_sv){(const char *)pc.p + start, pc_end[i] - start};
             at = (uint32_t)pc_end[i];
         }
+    for (uint32_t c = 0; c < root->n_children; c++)
+        if (fields[c]) mark_leaves(&root->children[c], leaves);
+    rc = vl_pq_reader_load(r, NULL, leaves, err);
     const vl_pq_file_meta *m = vl_pq_reader_meta(r);
     for (uint32_t rg = 0; rc == VL_OK && !F.stopped && rg < m->n_row_groups; rg++) {
         int64_t n = 0;
@@ -227,15 +391,15 @@ int vl_delta__read_file_rows(const vl_delta_snapshot *s, const vl_delta_file *f,
     }
     if (rc == VL_PQ_STOP) rc = VL_OK;
 done:
+    if (bytes) *bytes += src->bytes - bytes0;
     vl_pq_reader_close(r);
+    vl_delta_file_src_free(&own_src);
     vl_free(fields);
+    vl_free(leaves);
     vl_free(pc_end);
     vl_free(F.src);
     vl_free(F.part_cells);
     vl_free(F.cells);
-    vl_buf_free(&rel);
-    vl_buf_free(&key);
-    vl_buf_free(&own_body);
     vl_buf_free(&pc);
     return rc;
 }

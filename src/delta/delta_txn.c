@@ -61,7 +61,10 @@ struct vl_delta_txn {
     size_t n_apps, cap_apps;
     int64_t rows_added, bytes_added;
     bool write_no_data_change; /* compaction: vl_delta_txn_write adds with dataChange=false */
+    size_t row_group_rows;     /* the files' row groups; 0: the writer's default */
 };
+
+void vl_delta_txn_set_row_group_rows(vl_delta_txn *x, size_t rows) { x->row_group_rows = rows; }
 
 void vl_delta__txn_set_data_change(vl_delta_txn *x, bool data_change) { x->write_no_data_change = !data_change; }
 
@@ -794,6 +797,7 @@ int vl_delta_writer_open(vl_delta_txn *x, const vl_delta_value *part_values, siz
      * default (1M events: 24 MB either way) for a tenth less of the CPU an
      * ingest spends */
     po.level = 1;
+    if (x->row_group_rows) po.row_group_rows = x->row_group_rows;
     /* about what a compressed row takes, so the file is not copied as it grows */
     if (rc == VL_OK && vl_buf_reserve(&f->file, rows_hint * 32 + 4096)) rc = oom(err);
     if (rc == VL_OK) rc = vl_pq_writer_open((vl_pq_sink){&f->file, vl_buf_sink_write}, elems, n_elems, &po, &f->pw, err);

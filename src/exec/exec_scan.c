@@ -60,7 +60,7 @@ typedef struct scan {
 typedef struct worker {
     scan *S;
     int id;
-    vl_buf body, key, rel;
+    vl_delta_file_src src;
     vl_arena arena; /* one row group's decoded columns */
     vl_x_vec *vecs, *part; /* a row group's vectors; a batch's slices of them */
     uint32_t *sel;
@@ -137,7 +137,7 @@ static int to_vec(const vl_pq_column *c, vl_x_type t, vl_dt_kind kind, vl_arena 
         case VL_PQ_T_INT32: ((int64_t *)d)[i] = c->v.i32[k]; break;
         case VL_PQ_T_INT64: {
             int64_t x = c->v.i64[k];
-            if (scale_div > 1) x = x >= 0 ? x / scale_div : -((-x + scale_div - 1) / scale_div);
+            if (scale_div > 1) x = x / scale_div - (x % scale_div < 0); /* floor */
             else if (scale_mul > 1) x = (x > INT64_MAX / scale_mul || x < INT64_MIN / scale_mul) ? (x > 0 ? INT64_MAX : INT64_MIN) : x * scale_mul;
             ((int64_t *)d)[i] = x;
             break;
@@ -193,6 +193,7 @@ static int scan_file(worker *W, const vl_delta_file *f) {
     vl_pq_reader *r = NULL;
     int32_t *leaf_of = vl_calloc(S->n_cols + 1, sizeof(int32_t));
     vl_delta_value *pv = vl_calloc(S->n_cols + 1, sizeof(vl_delta_value));
+    bool *rg_keep = NULL, *leaves = NULL;
     vl_arena pa; /* partition values */
     vl_arena_init(&pa, 0);
     int rc = VL_OK;
@@ -200,33 +201,9 @@ static int scan_file(worker *W, const vl_delta_file *f) {
         rc = vl_error_set(err, VL_ENOMEM, "out of memory");
         goto done;
     }
-    if (memmem(f->path.p, f->path.n, "://", 3)) {
-        rc = vl_error_set(err, VL_ENOTSUP, "file %.*s: absolute paths in the log are not supported", (int)f->path.n,
-                          f->path.p);
-        goto done;
-    }
-    vl_buf_clear(&W->rel);
-    vl_buf_clear(&W->key);
-    rc = vl_delta_path_decode(f->path.p, f->path.n, &W->rel, err);
+    rc = vl_delta_file_open(s, f, &W->src, &r, err);
     if (rc) goto done;
-    const char *tp = vl_delta_table_path(s->table);
-    size_t tpn = strlen(tp);
-    if ((tpn && (vl_buf_append(&W->key, tp, tpn) != VL_OK ||
-                 (tp[tpn - 1] != '/' && vl_buf_putc(&W->key, '/') != VL_OK))) ||
-        vl_buf_append(&W->key, W->rel.p, W->rel.n) != VL_OK) {
-        rc = vl_error_set(err, VL_ENOMEM, "out of memory");
-        goto done;
-    }
-    const char *key = vl_buf_cstr(&W->key);
-    rc = vl_store_get(vl_delta_table_store(s->table), key, &W->body, err);
-    if (rc == VL_ENOTFOUND) {
-        rc = vl_error_set(err, VL_ECORRUPT, "data file %s of version %lld is missing", key, (long long)s->version);
-        goto done;
-    }
-    if (rc) goto done;
-    W->st.bytes_read += W->body.n;
-    rc = vl_pq_reader_open_mem((const uint8_t *)W->body.p, W->body.n, key, &r, err);
-    if (rc) goto done;
+    const char *key = vl_buf_cstr(&W->src.key);
     const vl_pq_node *root = vl_pq_reader_schema(r)->root;
     for (uint32_t c = 0; c < S->n_cols; c++) {
         const scol *sc = &S->cols[c];
@@ -258,10 +235,27 @@ static int scan_file(worker *W, const vl_delta_file *f) {
         }
         leaf_of[c] = hit->leaf;
     }
+    /* the row groups the predicate may match, and the leaves read: only
+     * their column chunks are fetched */
     const vl_pq_file_meta *m = vl_pq_reader_meta(r);
+    uint32_t n_leaves = vl_pq_reader_schema(r)->n_leaves;
+    rg_keep = vl_calloc(m->n_row_groups + 1, sizeof(bool));
+    leaves = vl_calloc(n_leaves + 1, sizeof(bool));
+    if (!rg_keep || !leaves) {
+        rc = vl_error_set(err, VL_ENOMEM, "out of memory");
+        goto done;
+    }
+    for (uint32_t c = 0; c < S->n_cols; c++)
+        if (leaf_of[c] >= 0) leaves[leaf_of[c]] = true;
+    for (uint32_t rg = 0; rg < m->n_row_groups; rg++) {
+        W->st.row_groups_total++;
+        rg_keep[rg] = !S->o->where || vl_delta_rg_may_match(s, f, r, rg, S->o->where);
+        if (!rg_keep[rg]) W->st.row_groups_pruned++;
+    }
+    rc = vl_pq_reader_load(r, rg_keep, leaves, err);
     for (uint32_t rg = 0; rg < m->n_row_groups && rc == VL_OK; rg++) {
         if (atomic_load(&S->failed)) break;
-        W->st.row_groups_total++;
+        if (!rg_keep[rg]) continue;
         vl_arena_reset(&W->arena);
         size_t n = (size_t)m->row_groups[rg].num_rows;
         for (uint32_t c = 0; c < S->n_cols && rc == VL_OK; c++) {
@@ -313,6 +307,8 @@ static int scan_file(worker *W, const vl_delta_file *f) {
     }
 done:
     vl_pq_reader_close(r);
+    vl_free(rg_keep);
+    vl_free(leaves);
     vl_free(leaf_of);
     vl_free(pv);
     vl_arena_destroy(&pa);
@@ -443,9 +439,7 @@ int vl_x_scan(const vl_delta_snapshot *s, const vl_x_scan_opts *o, vl_x_batch_cb
         worker *W = &ws[w];
         W->S = &S;
         W->id = w;
-        vl_buf_init(&W->body);
-        vl_buf_init(&W->key);
-        vl_buf_init(&W->rel);
+        vl_delta_file_src_init(&W->src);
         vl_arena_init(&W->arena, 1 << 20);
         W->vecs = vl_calloc(S.n_cols + 1, sizeof(vl_x_vec));
         W->part = vl_calloc(S.n_cols + 1, sizeof(vl_x_vec));
@@ -472,10 +466,8 @@ join:
         S.st.row_groups_pruned += W->st.row_groups_pruned;
         S.st.rows_read += W->st.rows_read;
         S.st.rows_selected += W->st.rows_selected;
-        S.st.bytes_read += W->st.bytes_read;
-        vl_buf_free(&W->body);
-        vl_buf_free(&W->key);
-        vl_buf_free(&W->rel);
+        S.st.bytes_read += W->src.bytes;
+        vl_delta_file_src_free(&W->src);
         vl_arena_destroy(&W->arena);
         vl_free(W->vecs);
         vl_free(W->part);

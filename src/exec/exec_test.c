@@ -678,12 +678,176 @@ static void t_quantile(vl_test *t) {
     vl_x_table_free(x);
 }
 
+/* ------------------------------------------- row groups and ranged reads */
+
+enum { R_ID, R_S, R_X, R_PAD, N_R };
+static const char *const RNAMES[N_R] = {"id", "s", "x", "pad"};
+static const vl_dt_kind RKINDS[N_R] = {VL_DT_LONG, VL_DT_STRING, VL_DT_DOUBLE, VL_DT_STRING};
+
+/* A scan of the columns `names` (a prefix of RNAMES) as one table. */
+static vl_x_table *scan_r(vl_test *t, fixture *fx, uint32_t n_cols, const char *where, int threads,
+                          vl_x_scan_stats *st) {
+    vl_delta_snapshot *s = NULL;
+    vl_error err = {0};
+    collect c = {{0}};
+    vl_x_table *all = NULL;
+    vl_arena a;
+    vl_arena_init(&a, 0);
+    int rc = vl_delta_snapshot_load(fx->t, VL_DELTA_LATEST, &s, &err);
+    const vl_delta_expr *e = NULL;
+    if (rc == VL_OK && where) rc = vl_delta_expr_parse(where, &s->metadata.schema, &a, &e, &err);
+    for (int w = 0; w < 8 && rc == VL_OK; w++) rc = vl_x_table_new(RNAMES, RKINDS, n_cols, &c.per[w], &err);
+    if (rc == VL_OK) rc = vl_x_table_new(RNAMES, RKINDS, n_cols, &all, &err);
+    vl_x_scan_opts o = {.columns = (const char *const *)RNAMES, .n_columns = n_cols, .where = e, .threads = threads};
+    if (rc == VL_OK) rc = vl_x_scan(s, &o, collect_cb, &c, st, &err);
+    for (int w = 0; w < 8 && rc == VL_OK; w++) {
+        vl_x_batch b = vl_x_table_batch(c.per[w]);
+        rc = vl_x_table_append(all, &b, &err);
+    }
+    CHECKF(t, rc == VL_OK, "scan %s: %s", where ? where : "", err.msg);
+    for (int w = 0; w < 8; w++) vl_x_table_free(c.per[w]);
+    vl_delta_snapshot_free(s);
+    vl_arena_destroy(&a);
+    if (rc) {
+        vl_x_table_free(all);
+        return NULL;
+    }
+    return all;
+}
+
+/* One file of 100,000 rows in row groups of 8,000, over 1 MiB: it is read
+ * in ranges (its footer, then the chunks a scan needs), row groups are
+ * pruned by their Parquet statistics, and every scan equals the row
+ * evaluator over the source rows. */
+static void t_row_groups_and_ranges(vl_test *t) {
+    fixture fx;
+    REQUIRE(t, fx_open(t, &fx));
+    enum { N = 100000 };
+    vl_error err = {0};
+    vl_x_table *src = NULL;
+    REQUIRE(t, vl_x_table_new(RNAMES, RKINDS, N_R, &src, &err) == VL_OK);
+    vl_rng r;
+    vl_rng_seed(&r, 7);
+    for (size_t k = 0; k < N && vl_x_table_row_add(src) == VL_OK; k++) {
+        vl_x_table_set_i64(src, R_ID, k, (int64_t)k);
+        if (k % 7 && vl_x_table_set_str(src, R_S, k, vl_sv_cstr(WORDS[k % 10])) != VL_OK) break;
+        if (k % 11) vl_x_table_set_f64(src, R_X, k, (double)k * 0.25);
+        char pad[33];
+        for (int i = 0; i < 32; i++) pad[i] = "0123456789abcdef"[vl_rng_below(&r, 16)];
+        pad[32] = 0;
+        if (vl_x_table_set_str(src, R_PAD, k, vl_sv_cstr(pad)) != VL_OK) break;
+    }
+    vl_arena a;
+    vl_arena_init(&a, 0);
+    vl_dt_type st;
+    vl_delta_txn *x = NULL;
+    int64_t v;
+    int rc = vl_delta_schema_from_ddl("id long not null, s string, x double, pad string", &a, &st, &err);
+    if (rc == VL_OK) rc = vl_delta_txn_begin(fx.t, &x, &err);
+    if (rc == VL_OK) rc = vl_delta_txn_set_metadata(x, &st, NULL, 0, NULL, 0, &err);
+    if (rc == VL_OK) {
+        vl_delta_txn_set_row_group_rows(x, 8000);
+        rc = vl_x_table_write_delta(src, x, 0, &err);
+    }
+    if (rc == VL_OK) rc = vl_delta_txn_commit(x, &FAST, &v, &err);
+    vl_delta_txn_free(x);
+    vl_arena_destroy(&a);
+    REQUIRE(t, rc == VL_OK);
+    vl_delta_snapshot *snap = NULL;
+    REQUIRE(t, vl_delta_snapshot_load(fx.t, VL_DELTA_LATEST, &snap, &err) == VL_OK);
+    uint64_t size = snap->n_files == 1 ? (uint64_t)snap->files[0].size : 0;
+    CHECKF(t, snap->n_files == 1 && (int64_t)size >= VL_DELTA_RANGED_MIN, "%zu files, %llu bytes", snap->n_files,
+           (unsigned long long)size);
+
+    static const struct {
+        const char *where;
+        uint32_t n_cols;
+        int min_pruned, max_pruned; /* of 13 row groups; -1: the whole file */
+        int threads;
+    } cases[] = {
+        {NULL, N_R, 0, 0, 2},
+        {"id >= 50000 AND id < 52000", 1, 12, 12, 1},
+        {"id = -1", 2, -1, -1, 2},             /* the file itself is pruned */
+        {"x < 2000", 3, 12, 12, 2},            /* the first row group's rows */
+        {"x < 2000 OR id > 99990", 3, 11, 11, 1}, /* and the last's */
+        {"x > 24000", 3, 0, 0, 2},             /* NaN is greatest, and may hide above a max */
+        {"s = 'zeta'", 2, 0, 0, 2},            /* in every row group */
+        {"pad IS NULL", 4, -1, -1, 1},         /* none is: the file is pruned */
+        {"x IS NULL AND id >= 99000", 3, 12, 12, 2},
+        {"NOT (id < 95000)", 1, 11, 11, 2},
+        {"id IN (3, 99999)", 1, 11, 11, 1},
+    };
+    bool *keep = calloc(N + 1, sizeof(bool));
+    for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]) && keep; c++) {
+        const vl_delta_expr *e = NULL;
+        vl_arena ea;
+        vl_arena_init(&ea, 0);
+        if (cases[c].where && vl_delta_expr_parse(cases[c].where, &snap->metadata.schema, &ea, &e, &err) != VL_OK) {
+            CHECKF(t, 0, "parse %s: %s", cases[c].where, err.msg);
+            vl_arena_destroy(&ea);
+            continue;
+        }
+        size_t kept = 0;
+        for (size_t k = 0; k < src->n; k++) {
+            vl_delta_value row[N_R];
+            for (uint32_t col = 0; col < N_R; col++) {
+                const vl_x_vec *vec = &src->vecs[col];
+                row[col] = (vl_delta_value){.is_null = !vec->valid[k]};
+                if (vec->type == VL_X_I64) row[col].i = vec->v.i64[k];
+                else if (vec->type == VL_X_F64) row[col].d = vec->v.f64[k];
+                else row[col].s = vec->v.str[k];
+            }
+            keep[k] = !e || vl_delta_expr_eval(e, &snap->metadata.schema, row);
+            kept += keep[k];
+        }
+        vl_x_scan_stats ss;
+        vl_x_table *got = scan_r(t, &fx, cases[c].n_cols, cases[c].where, cases[c].threads, &ss);
+        if (got) {
+            /* the source's columns cut to the projection */
+            vl_x_table *want_t = NULL;
+            char *want = NULL, *have = lines_of(got, NULL);
+            if (vl_x_table_new(RNAMES, RKINDS, cases[c].n_cols, &want_t, &err) == VL_OK) {
+                vl_x_batch b = vl_x_table_batch(src);
+                b.n_cols = cases[c].n_cols;
+                if (vl_x_table_append(want_t, &b, &err) == VL_OK) want = lines_of(want_t, keep);
+            }
+            const char *w = cases[c].where ? cases[c].where : "(all)";
+            CHECKF(t, want && strcmp(want, have) == 0, "%s: %zu rows, want %zu", w, got->n, kept);
+            if (cases[c].min_pruned < 0)
+                CHECKF(t, ss.files_pruned == 1 && ss.row_groups_total == 0, "%s: %zu files pruned, %zu row groups read",
+                       w, ss.files_pruned, ss.row_groups_total);
+            else
+                CHECKF(t, ss.row_groups_total == 13 && (int)ss.row_groups_pruned >= cases[c].min_pruned &&
+                              (int)ss.row_groups_pruned <= cases[c].max_pruned,
+                       "%s: %zu of %zu row groups pruned, want %d..%d", w, ss.row_groups_pruned, ss.row_groups_total,
+                       cases[c].min_pruned, cases[c].max_pruned);
+            /* fetched: the footer and the chunks of the kept row groups */
+            if (cases[c].n_cols == 1 || cases[c].min_pruned >= 12 || cases[c].min_pruned < 0)
+                CHECKF(t, ss.bytes_read < size / 5, "%s: %llu of %llu bytes fetched", w,
+                       (unsigned long long)ss.bytes_read, (unsigned long long)size);
+            if (!cases[c].where)
+                CHECKF(t, ss.bytes_read >= size - size / 10 && ss.bytes_read <= size + (64 << 10),
+                       "all: %llu of %llu bytes fetched", (unsigned long long)ss.bytes_read, (unsigned long long)size);
+            free(want);
+            free(have);
+            vl_x_table_free(want_t);
+        }
+        vl_x_table_free(got);
+        vl_arena_destroy(&ea);
+    }
+    free(keep);
+    vl_delta_snapshot_free(snap);
+    vl_x_table_free(src);
+    fx_close(&fx);
+}
+
 static const vl_test_case cases[] = {
     {"expressions equal a row-at-a-time reference: nulls, overflow, types", t_expressions},
     {"quantiles per group on 2 workers are within 1% of the exact rank", t_quantile},
     {"interned string columns keep one copy of each value", t_intern},
     {"scan: written rows come back on 1 and 2 workers, in any batch size", t_scan_roundtrip},
     {"filters select what the row evaluator selects; partitions prune files", t_filters},
+    {"row groups pruned by their statistics; a large file read in ranges", t_row_groups_and_ranges},
     {"hash aggregation by string and date keys equals brute force; sort", t_aggregate},
     {"writing refuses missing columns, nulls in required ones, out-of-range ints", t_write_checks},
 };

@@ -316,6 +316,42 @@ int vl_pq_reader_open_file(const char *path, vl_pq_reader **out, vl_error *err) 
 int vl_pq_reader_open_mem(const uint8_t *p, size_t n, const char *name, vl_pq_reader **out,
                           vl_error *err) VL_MUST_CHECK;
 void vl_pq_reader_close(vl_pq_reader *r); /* accepts NULL */
+
+/*
+ * Reading in ranges, for files behind a store (an S3 GET per range). The
+ * reader asks fetch for exactly len bytes at off into dst; fetch returns
+ * VL_OK or an error it has set (a short object is the caller's
+ * VL_ECORRUPT).
+ */
+typedef int (*vl_pq_fetch_fn)(void *ctx, uint64_t off, uint64_t len, uint8_t *dst, vl_error *err);
+
+/* Bytes fetched first from the end of a file: its footer, usually whole. */
+#define VL_PQ_RANGED_TAIL ((uint64_t)64 << 10)
+/* Chunks closer than this are fetched in one range. */
+#define VL_PQ_RANGED_GAP ((uint64_t)1 << 20)
+
+/**
+ * @brief Opens a file of `size` bytes read through fetch: only its footer
+ * is fetched (the last `tail` bytes, or VL_PQ_RANGED_TAIL when tail < 8, then the
+ * rest of a longer footer), or the whole file when it is no larger. Column chunks are then
+ * fetched with vl_pq_reader_load. The reader holds a buffer of the file's
+ * size, of which only the fetched pages are ever touched. The leading magic
+ * is checked only when the whole file is fetched at once (readers go by
+ * the trailing one).
+ * @return as vl_pq_reader_open_mem, or fetch's error.
+ */
+int vl_pq_reader_open_ranged(uint64_t size, uint64_t tail, const char *name, vl_pq_fetch_fn fetch, void *ctx,
+                             vl_pq_reader **out, vl_error *err) VL_MUST_CHECK;
+
+/**
+ * @brief Fetches the column chunks of the wanted leaves (NULL: all) in the
+ * wanted row groups (NULL: all) that are not loaded yet, in as few ranges as
+ * chunks less than VL_PQ_RANGED_GAP apart allow, or in one range when they
+ * are most of the file. vl_pq_read_column refuses (VL_EINVAL) a chunk that
+ * was not loaded. A no-op for readers not opened in ranges.
+ * @return VL_OK, or fetch's error (the chunks stay unloaded).
+ */
+int vl_pq_reader_load(vl_pq_reader *r, const bool *row_groups, const bool *leaves, vl_error *err) VL_MUST_CHECK;
 const vl_pq_file_meta *vl_pq_reader_meta(const vl_pq_reader *r);
 const vl_pq_schema *vl_pq_reader_schema(const vl_pq_reader *r);
 
@@ -434,6 +470,19 @@ typedef struct vl_pq_literal {
  */
 bool vl_pq_rg_may_match(const vl_pq_reader *r, uint32_t rg, uint32_t leaf, vl_pq_op op,
                         const vl_pq_literal *lit);
+
+/**
+ * @brief The raw bounds of row group rg's values of leaf, as stored (plain
+ * encoding of the physical type), when its statistics hold bounds that may
+ * be trusted by the rules of vl_pq_rg_may_match: min_value/max_value, or
+ * the deprecated min/max for signed integers and floats. Byte-array bounds
+ * may be truncated (a prefix is a valid lower bound, not an upper one).
+ * @param null_count out: the stats' null count, or -1 when unknown (set
+ *        whatever is returned).
+ * @return false when there are no bounds to trust (min, max unset).
+ */
+bool vl_pq_rg_bounds(const vl_pq_reader *r, uint32_t rg, uint32_t leaf, vl_sv *min, vl_sv *max,
+                     int64_t *null_count);
 
 /* ================================================================ writing */
 

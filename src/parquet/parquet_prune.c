@@ -100,6 +100,23 @@ static int cmp_bound(const vl_pq_node *leaf, vl_sv bound, const vl_pq_literal *l
     return 0;
 }
 
+bool vl_pq_rg_bounds(const vl_pq_reader *r, uint32_t rg, uint32_t leaf, vl_sv *min, vl_sv *max,
+                     int64_t *null_count) {
+    const vl_pq_file_meta *m = vl_pq_reader_meta(r);
+    const vl_pq_schema *s = vl_pq_reader_schema(r);
+    *null_count = -1;
+    if (rg >= m->n_row_groups || leaf >= s->n_leaves) return false;
+    const vl_pq_column_chunk *cc = &m->row_groups[rg].columns[leaf];
+    if (!cc->has_meta || !cc->meta.has_statistics) return false;
+    const vl_pq_stats *st = &cc->meta.statistics;
+    if (st->has_null_count && st->null_count >= 0) *null_count = st->null_count;
+    bounds b = get_bounds(st, s->leaves[leaf]);
+    if (!b.ok) return false;
+    *min = b.min;
+    *max = b.max;
+    return true;
+}
+
 bool vl_pq_rg_may_match(const vl_pq_reader *r, uint32_t rg, uint32_t leaf, vl_pq_op op,
                         const vl_pq_literal *lit) {
     const vl_pq_file_meta *m = vl_pq_reader_meta(r);

@@ -22,6 +22,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -31,6 +32,14 @@ struct vl_pq_reader {
     const uint8_t *data;
     size_t size;
     void *map; /* when the file is mapped */
+    /* Read in ranges (vl_pq_reader_open_ranged): data is img, a buffer of
+     * the file's size holding the footer and the chunks loaded so far;
+     * loaded[rg * n_leaves + leaf] says which. NULL otherwise. */
+    uint8_t *img;
+    uint64_t tail; /* bytes fetched at the end first */
+    bool *loaded;
+    vl_pq_fetch_fn fetch;
+    void *fetch_ctx;
     char name[256];
     vl_arena arena; /* footer, schema */
     vl_pq_file_meta meta;
@@ -47,15 +56,16 @@ struct vl_pq_reader {
 static int open_common(vl_pq_reader *r, vl_error *err) {
     const uint8_t *p = r->data;
     size_t n = r->size;
+    bool head = !r->img || r->tail == r->size; /* the first 4 bytes are there */
     if (n < 12) {
         if (n >= 4 && memcmp(p, MAGIC_ENCRYPTED, 4) == 0)
             return vl_error_set(err, VL_ENOTSUP, "%s: encrypted Parquet is not supported", r->name);
         return vl_error_set(err, VL_ECORRUPT, "%s: not a Parquet file (%zu bytes is too short)",
                             r->name, n);
     }
-    if (memcmp(p, MAGIC_ENCRYPTED, 4) == 0)
+    if (head && memcmp(p, MAGIC_ENCRYPTED, 4) == 0)
         return vl_error_set(err, VL_ENOTSUP, "%s: encrypted Parquet is not supported", r->name);
-    if (memcmp(p, MAGIC, 4) != 0)
+    if (head && memcmp(p, MAGIC, 4) != 0)
         return vl_error_set(err, VL_ECORRUPT, "%s: not a Parquet file (no PAR1 magic at the start)",
                             r->name);
     uint32_t meta_len;
@@ -166,9 +176,156 @@ int vl_pq_reader_open_file(const char *path, vl_pq_reader **out, vl_error *err) 
     return VL_OK;
 }
 
+/* ---------------------------------------------------------- ranged reads */
+
+/* The bytes [start, start + len) that column chunk (rg, leaf) occupies;
+ * VL_ENOTFOUND for an empty row group's chunk (no bytes to read), an error
+ * naming the chunk when its offsets do not fit in the file's data. */
+static int chunk_span(const vl_pq_reader *r, uint32_t rg, uint32_t leaf, uint64_t *start, uint64_t *len,
+                      vl_error *err) {
+    const vl_pq_column_chunk *cc = &r->meta.row_groups[rg].columns[leaf];
+    if (cc->has_file_path)
+        return vl_error_set(err, VL_ENOTSUP,
+                            "%s: row group %u column %u: the column chunk is stored in another file ('%.*s')", r->name,
+                            rg, leaf, (int)cc->file_path.n, cc->file_path.p);
+    if (!cc->has_meta)
+        return vl_error_set(err, VL_ECORRUPT, "%s: row group %u column %u: the column chunk has no metadata", r->name,
+                            rg, leaf);
+    const vl_pq_column_meta *m = &cc->meta;
+    /* an empty row group: writers put anything in its offsets (0 included,
+     * column_chunk_key_value_metadata.parquet), so do not look at them */
+    if (m->num_values == 0 && r->meta.row_groups[rg].num_rows == 0) return VL_ENOTFOUND;
+    int64_t s = m->data_page_offset;
+    if (m->has_dictionary_page_offset && m->dictionary_page_offset > 0 && m->dictionary_page_offset < s)
+        s = m->dictionary_page_offset;
+    size_t data_end = r->size - 8; /* the footer follows the data */
+    if (s < 4 || (uint64_t)s >= data_end || m->total_compressed_size < 0 ||
+        (uint64_t)m->total_compressed_size > data_end - (uint64_t)s)
+        return vl_error_set(err, VL_ECORRUPT,
+                            "%s: row group %u column %u: chunk at byte %lld of %lld bytes lies outside the file's "
+                            "%zu data bytes",
+                            r->name, rg, leaf, (long long)s, (long long)m->total_compressed_size, data_end);
+    *start = (uint64_t)s;
+    *len = (uint64_t)m->total_compressed_size;
+    return VL_OK;
+}
+
+int vl_pq_reader_open_ranged(uint64_t size, uint64_t tail, const char *name, vl_pq_fetch_fn fetch, void *ctx,
+                             vl_pq_reader **out, vl_error *err) {
+    *out = NULL;
+    if (tail < VL_PQ_FOOTER_TAIL) tail = VL_PQ_RANGED_TAIL;
+    if (size > (uint64_t)PTRDIFF_MAX / 2)
+        return vl_error_set(err, VL_ECORRUPT, "%s: a file of %llu bytes cannot be read", name ? name : "parquet",
+                            (unsigned long long)size);
+    vl_pq_reader *r = reader_new(name);
+    if (!r) return vl_error_set(err, VL_ENOMEM, "out of memory opening %s", name ? name : "parquet");
+    int rc = VL_OK;
+    /* calloc: pages never loaded are never touched, so never resident */
+    r->img = vl_calloc(size ? (size_t)size : 1, 1);
+    if (!r->img) {
+        rc = vl_error_set(err, VL_ENOMEM, "%s: no memory for a file of %llu bytes", r->name, (unsigned long long)size);
+        goto fail;
+    }
+    r->data = r->img;
+    r->size = (size_t)size;
+    r->fetch = fetch;
+    r->fetch_ctx = ctx;
+    if (tail > size) tail = size;
+    r->tail = tail;
+    if (tail && (rc = fetch(ctx, size - tail, tail, r->img + size - tail, err)) != VL_OK) goto fail;
+    if (size > tail) { /* a footer longer than the tail: fetch the rest of it */
+        uint32_t meta_len;
+        rc = vl_pq_footer_locate(r->img + size - VL_PQ_FOOTER_TAIL, VL_PQ_FOOTER_TAIL, size, &meta_len, err);
+        if (rc) {
+            vl_error_prefix(err, "%s: ", r->name);
+            goto fail;
+        }
+        uint64_t need = (uint64_t)meta_len + 8;
+        if (need > size) {
+            rc = vl_error_set(err, VL_ECORRUPT, "%s: footer of %llu bytes does not fit in %llu bytes", r->name,
+                              (unsigned long long)need, (unsigned long long)size);
+            goto fail;
+        }
+        if (need > tail && (rc = fetch(ctx, size - need, need - tail, r->img + size - need, err)) != VL_OK) goto fail;
+    }
+    rc = open_common(r, err);
+    if (rc) goto fail;
+    if (size > tail) { /* else every byte is here */
+        size_t cells = (size_t)r->meta.n_row_groups * r->schema.n_leaves;
+        r->loaded = vl_calloc(cells + 1, sizeof(bool));
+        if (!r->loaded) {
+            rc = vl_error_set(err, VL_ENOMEM, "out of memory opening %s", r->name);
+            goto fail;
+        }
+    }
+    *out = r;
+    return VL_OK;
+fail:
+    vl_pq_reader_close(r);
+    return rc;
+}
+
+typedef struct span {
+    uint64_t start, end;
+} span;
+
+static int span_cmp(const void *a, const void *b) {
+    const span *x = a, *y = b;
+    return x->start < y->start ? -1 : x->start > y->start;
+}
+
+int vl_pq_reader_load(vl_pq_reader *r, const bool *row_groups, const bool *leaves, vl_error *err) {
+    if (!r->loaded) return VL_OK;
+    uint32_t nl = r->schema.n_leaves, ng = r->meta.n_row_groups;
+    span *sp = vl_calloc((size_t)ng * nl + 1, sizeof(span));
+    if (!sp) return vl_error_set(err, VL_ENOMEM, "%s: out of memory", r->name);
+    size_t n = 0;
+    uint64_t want = 0;
+    for (uint32_t g = 0; g < ng; g++) {
+        if (row_groups && !row_groups[g]) continue;
+        for (uint32_t l = 0; l < nl; l++) {
+            if ((leaves && !leaves[l]) || r->loaded[(size_t)g * nl + l]) continue;
+            uint64_t start, len;
+            int rc = chunk_span(r, g, l, &start, &len, NULL);
+            if (rc == VL_ENOTFOUND) r->loaded[(size_t)g * nl + l] = true; /* nothing to read */
+            if (rc) continue; /* a bad span is reported by vl_pq_read_column */
+            sp[n++] = (span){start, start + len};
+            want += len;
+        }
+    }
+    qsort(sp, n, sizeof(span), span_cmp);
+    size_t k = 0; /* coalesced spans */
+    for (size_t i = 0; i < n; i++) {
+        if (k && sp[i].start <= sp[k - 1].end + VL_PQ_RANGED_GAP) {
+            if (sp[i].end > sp[k - 1].end) sp[k - 1].end = sp[i].end;
+        } else {
+            sp[k++] = sp[i];
+        }
+    }
+    /* most of the file: one request for all of it before the footer's tail */
+    uint64_t body = r->size - r->tail;
+    if (k > 1 && want > body / 4 * 3) {
+        sp[0] = (span){0, body};
+        k = 1;
+    }
+    int rc = VL_OK;
+    for (size_t i = 0; i < k && rc == VL_OK; i++)
+        rc = r->fetch(r->fetch_ctx, sp[i].start, sp[i].end - sp[i].start, r->img + sp[i].start, err);
+    vl_free(sp);
+    if (rc) return rc;
+    for (uint32_t g = 0; g < ng; g++) {
+        if (row_groups && !row_groups[g]) continue;
+        for (uint32_t l = 0; l < nl; l++)
+            if (!leaves || leaves[l]) r->loaded[(size_t)g * nl + l] = true;
+    }
+    return VL_OK;
+}
+
 void vl_pq_reader_close(vl_pq_reader *r) {
     if (!r) return;
     if (r->map) munmap(r->map, r->size);
+    vl_free(r->img);
+    vl_free(r->loaded);
     vl_pq_codec_ctx_destroy(r->codec);
     vl_buf_free(&r->scratch);
     vl_arena_destroy(&r->arena);
@@ -543,30 +700,18 @@ int vl_pq_read_column(vl_pq_reader *r, uint32_t rg, uint32_t leaf, vl_arena *a, 
     memset(out, 0, sizeof(*out));
     if (rg >= r->meta.n_row_groups || leaf >= r->schema.n_leaves)
         return vl_error_set(err, VL_EINVAL, "%s: no column %u in row group %u", r->name, leaf, rg);
-    const vl_pq_column_chunk *cc = &r->meta.row_groups[rg].columns[leaf];
+    const vl_pq_column_meta *m = &r->meta.row_groups[rg].columns[leaf].meta;
     chunk c = {.r = r, .leaf = r->schema.leaves[leaf], .rg = rg, .col = leaf, .a = a, .err = err, .out = out};
     out->leaf = c.leaf;
-    if (cc->has_file_path)
-        return chunk_err(&c, VL_ENOTSUP, 0, "the column chunk is stored in another file ('%.*s')",
-                         (int)cc->file_path.n, cc->file_path.p);
-    if (!cc->has_meta) return chunk_err(&c, VL_ECORRUPT, 0, "the column chunk has no metadata");
-    const vl_pq_column_meta *m = &cc->meta;
+    uint64_t start, len;
+    int src = chunk_span(r, rg, leaf, &start, &len, err);
+    if (src == VL_ENOTFOUND) return VL_OK; /* an empty row group */
+    if (src) return src;
+    if (r->loaded && !r->loaded[(size_t)rg * r->schema.n_leaves + leaf])
+        return chunk_err(&c, VL_EINVAL, (size_t)start, "the column chunk was not loaded (vl_pq_reader_load)");
     c.codec = m->codec;
-    /* an empty row group: writers put anything in its offsets (0 included,
-     * column_chunk_key_value_metadata.parquet), so do not look at them */
-    if (m->num_values == 0 && r->meta.row_groups[rg].num_rows == 0) return VL_OK;
-    int64_t start = m->data_page_offset;
-    if (m->has_dictionary_page_offset && m->dictionary_page_offset > 0 &&
-        m->dictionary_page_offset < start)
-        start = m->dictionary_page_offset;
-    size_t data_end = r->size - 8; /* the footer follows the data */
-    if (start < 4 || (uint64_t)start >= data_end || m->total_compressed_size < 0 ||
-        (uint64_t)m->total_compressed_size > data_end - (uint64_t)start)
-        return chunk_err(&c, VL_ECORRUPT, (size_t)(start < 0 ? 0 : start),
-                         "chunk at byte %lld of %lld bytes lies outside the file's %zu data bytes",
-                         (long long)start, (long long)m->total_compressed_size, data_end);
     c.p = r->data + start;
-    c.end = c.p + m->total_compressed_size;
+    c.end = c.p + len;
 
     /* pass 1: headers only, to size the arrays */
     size_t total = 0;

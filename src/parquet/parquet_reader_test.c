@@ -20,6 +20,8 @@
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
+#include <dirent.h>
+#include <stdio.h>
 #include <sys/stat.h>
 
 /* ------------------------------------------------------------- harness */
@@ -1095,6 +1097,183 @@ static void t_missing_and_short_files(vl_test *t) {
     vl_pq_reader_close(NULL);
 }
 
+/* ------------------------------------------------------------ ranged reads */
+
+/* A file in memory behind a fetch function that counts what it hands out
+ * and can be told to fail from its n-th call on. */
+typedef struct memsrc {
+    const uint8_t *p;
+    size_t n;
+    size_t calls, bytes, fail_at; /* fail_at: 0 never */
+} memsrc;
+
+static int mem_fetch(void *ctx, uint64_t off, uint64_t len, uint8_t *dst, vl_error *err) {
+    memsrc *m = ctx;
+    if (m->fail_at && ++m->calls >= m->fail_at) return vl_error_set(err, VL_EIO, "test fetch: injected failure");
+    if (!m->fail_at) m->calls++;
+    if (off > m->n || len > m->n - off) return vl_error_set(err, VL_ECORRUPT, "test fetch: %llu+%llu past %zu",
+                                                            (unsigned long long)off, (unsigned long long)len, m->n);
+    memcpy(dst, m->p + off, len);
+    m->bytes += len;
+    return VL_OK;
+}
+
+/* Every row of the fields in `fields` (root children; NULL: all). */
+static int rows_fields(vl_pq_reader *r, const bool *fields, vl_buf *out, vl_error *err) {
+    const vl_pq_file_meta *m = vl_pq_reader_meta(r);
+    for (uint32_t g = 0; g < m->n_row_groups; g++) {
+        int64_t w = 0;
+        int rc = vl_pq_rows_write(r, g, fields, VL_PQ_ROWS_NDJSON, 0, -1, sink_buf, out, &w, err);
+        if (rc) return rc;
+    }
+    return VL_OK;
+}
+
+static void leaves_under(const vl_pq_node *n, bool *leaves) {
+    if (n->leaf >= 0) leaves[n->leaf] = true;
+    for (uint32_t i = 0; i < n->n_children; i++) leaves_under(&n->children[i], leaves);
+}
+
+/* One file: opened whole and in ranges (a 16-byte tail, so footers take
+ * two fetches and every chunk is a ranged fetch), the same rows whole and
+ * field by field; a chunk not loaded is refused; failures pass through. */
+static void ranged_one(vl_test *t, const char *rel, const uint8_t *p, size_t n) {
+    vl_error err = {0}, err2 = {0};
+    vl_pq_reader *whole = NULL, *r = NULL;
+    int rc_whole = vl_pq_reader_open_mem(p, n, rel, &whole, &err);
+    memsrc m = {p, n, 0, 0, 0};
+    int rc = vl_pq_reader_open_ranged(n, 16, rel, mem_fetch, &m, &r, &err2);
+    if (rc_whole != VL_OK) {
+        /* the leading magic is not fetched; everything else is refused alike */
+        CHECKF(t, rc != VL_OK || memcmp(p, "PAR1", 4) != 0, "%s: refused whole (%s), opened in ranges", rel,
+               err.msg);
+        vl_pq_reader_close(r);
+        return;
+    }
+    CHECKF(t, rc == VL_OK, "%s: whole opens, in ranges: %s", rel, err2.msg);
+    if (rc != VL_OK) {
+        vl_pq_reader_close(whole);
+        return;
+    }
+    CHECKF(t, m.bytes < n || n <= 16, "%s: opening fetched %zu of %zu bytes", rel, m.bytes, n);
+    const vl_pq_node *root = vl_pq_reader_schema(r)->root;
+    uint32_t nl = vl_pq_reader_schema(r)->n_leaves;
+    const vl_pq_file_meta *fm = vl_pq_reader_meta(r);
+    /* before any load: a chunk with bytes is refused, never read */
+    for (uint32_t g = 0; g < fm->n_row_groups; g++) {
+        if (fm->row_groups[g].num_rows == 0 || !nl) continue;
+        vl_arena a;
+        vl_arena_init(&a, 0);
+        vl_pq_column col;
+        int rr = vl_pq_read_column(r, g, 0, &a, &col, &err2);
+        vl_arena_destroy(&a);
+        CHECKF(t, rr == VL_EINVAL ? strstr(err2.msg, "not loaded") != NULL : rr == VL_ECORRUPT || rr == VL_ENOTSUP,
+               "%s: an unloaded chunk read as %s (%s)", rel, vl_strerror(rr), err2.msg);
+        break;
+    }
+    /* field by field: each on a fresh reader loading only its leaves */
+    bool *fields = vl_calloc(root->n_children + 1, 1), *leaves = vl_calloc(nl + 1, 1);
+    for (uint32_t c = 0; c < root->n_children && fields && leaves; c++) {
+        vl_pq_reader *rf = NULL;
+        memsrc mf = {p, n, 0, 0, 0};
+        memset(fields, 0, root->n_children);
+        memset(leaves, 0, nl);
+        fields[c] = true;
+        leaves_under(&root->children[c], leaves);
+        vl_buf a, b;
+        vl_buf_init(&a);
+        vl_buf_init(&b);
+        vl_error e1 = {0}, e2 = {0};
+        int r1 = rows_fields(whole, fields, &a, &e1);
+        int r2 = vl_pq_reader_open_ranged(n, 16, rel, mem_fetch, &mf, &rf, &e2);
+        if (r2 == VL_OK) r2 = vl_pq_reader_load(rf, NULL, leaves, &e2);
+        if (r2 == VL_OK) r2 = rows_fields(rf, fields, &b, &e2);
+        CHECKF(t, r1 == r2, "%s field %u: whole %s (%s), in ranges %s (%s)", rel, c, vl_strerror(r1), e1.msg,
+               vl_strerror(r2), e2.msg);
+        CHECKF(t, r1 || (a.n == b.n && (!a.n || memcmp(a.p, b.p, a.n) == 0)), "%s field %u: rows differ", rel, c);
+        vl_buf_free(&a);
+        vl_buf_free(&b);
+        vl_pq_reader_close(rf);
+    }
+    vl_free(fields);
+    vl_free(leaves);
+    /* everything, on the first reader */
+    vl_buf a, b;
+    vl_buf_init(&a);
+    vl_buf_init(&b);
+    vl_error e1 = {0};
+    int64_t rows;
+    int r1 = rows_all(whole, VL_PQ_ROWS_NDJSON, &a, &rows, &e1);
+    rc = vl_pq_reader_load(r, NULL, NULL, &err2);
+    if (rc == VL_OK) rc = rows_all(r, VL_PQ_ROWS_NDJSON, &b, &rows, &err2);
+    CHECKF(t, r1 == rc, "%s: whole %s (%s), in ranges %s (%s)", rel, vl_strerror(r1), e1.msg, vl_strerror(rc),
+           err2.msg);
+    CHECKF(t, r1 || (a.n == b.n && (!a.n || memcmp(a.p, b.p, a.n) == 0)), "%s: rows differ in ranges", rel);
+    CHECKF(t, m.bytes <= n + n / 4 + 64, "%s: %zu bytes fetched for a file of %zu", rel, m.bytes, n);
+    vl_buf_free(&a);
+    vl_buf_free(&b);
+    vl_pq_reader_close(r);
+    vl_pq_reader_close(whole);
+}
+
+static void t_ranged_reads(vl_test *t) {
+    NEED_DATA(t);
+    static const char *const dirs[] = {"data", "bad_data"};
+    size_t files = 0;
+    for (size_t d = 0; d < 2; d++) {
+        char dir[4200];
+        pq_path(dir, sizeof(dir), dirs[d]);
+        DIR *dp = opendir(dir);
+        if (!dp) continue;
+        struct dirent *de;
+        while ((de = readdir(dp)) != NULL) {
+            if (!strstr(de->d_name, ".parquet")) continue;
+            char rel[600], path[4800];
+            snprintf(rel, sizeof(rel), "%s/%s", dirs[d], de->d_name);
+            pq_path(path, sizeof(path), rel);
+            size_t n = 0;
+            uint8_t *p = slurp(path, &n);
+            if (p && n) {
+                ranged_one(t, rel, p, n);
+                files++;
+            }
+            free(p);
+        }
+        closedir(dp);
+    }
+    CHECKF(t, files >= 60, "%zu files read in ranges", files);
+    /* a failing fetch: at open, and at load (the chunks stay unloaded) */
+    char path[4200];
+    pq_path(path, sizeof(path), "data/alltypes_plain.parquet");
+    size_t fn = 0;
+    uint8_t *fp = slurp(path, &fn);
+    REQUIRE(t, fp != NULL);
+    for (size_t at = 1; at <= 3; at++) {
+        memsrc m = {fp, fn, 0, 0, at};
+        vl_pq_reader *r = NULL;
+        vl_error err = {0};
+        int rc = vl_pq_reader_open_ranged(fn, 16, "x", mem_fetch, &m, &r, &err);
+        if (rc == VL_OK) rc = vl_pq_reader_load(r, NULL, NULL, &err);
+        CHECKF(t, rc == VL_EIO && strstr(err.msg, "injected"), "failure at fetch %zu: %s (%s)", at, vl_strerror(rc),
+               err.msg);
+        if (r) {
+            vl_arena a;
+            vl_arena_init(&a, 0);
+            vl_pq_column col;
+            CHECK(t, vl_pq_read_column(r, 0, 0, &a, &col, &err) == VL_EINVAL);
+            vl_arena_destroy(&a);
+        }
+        vl_pq_reader_close(r);
+    }
+    /* a size larger than the object: the fetch's error, never a read past it */
+    memsrc m = {fp, fn, 0, 0, 0};
+    vl_pq_reader *r = NULL;
+    vl_error err = {0};
+    CHECK(t, vl_pq_reader_open_ranged(fn + 100, 16, "x", mem_fetch, &m, &r, &err) == VL_ECORRUPT);
+    vl_pq_reader_close(r);
+    free(fp);
+}
+
 static const vl_test_case cases[] = {
     {"files read to the exact NDJSON the README gives", t_exact_ndjson},
     {"large files: row counts, first and last values", t_large_files_first_last},
@@ -1110,6 +1289,7 @@ static const vl_test_case cases[] = {
     {"truncated and bit-flipped files never crash", t_truncated_and_flipped_files},
     {"field selection, skip, limit and CSV", t_skip_limit_and_csv},
     {"missing, short and encrypted inputs", t_missing_and_short_files},
+    {"every file read in ranges: whole, field by field, and failing fetches", t_ranged_reads},
 };
 
 VL_TEST_MAIN(cases)
