@@ -726,10 +726,11 @@ static int cmd_scan(const args *A) {
         }
         if (A->stats)
             fprintf(stderr,
-                    "scan: version %lld, %zu files (%zu pruned, %zu read, %llu bytes), %lld rows read, %lld rows out, "
-                    "%.3f s\n",
+                    "scan: version %lld, %zu files (%zu pruned, %zu read, %llu bytes), %zu row groups (%zu pruned), "
+                    "%lld rows read, %lld rows out, %.3f s\n",
                     (long long)s->version, st.files_total, st.files_pruned, st.files_read,
-                    (unsigned long long)st.bytes_read, (long long)st.rows_read, (long long)st.rows_out,
+                    (unsigned long long)st.bytes_read, st.row_groups_total, st.row_groups_pruned,
+                    (long long)st.rows_read, (long long)st.rows_out,
                     (double)(vl_mono_us() - t0) / 1e6);
     }
     vl_free(copy);

@@ -464,6 +464,7 @@ typedef struct vl_delta_scan_opts {
 
 typedef struct vl_delta_scan_stats {
     size_t files_total, files_pruned, files_read;
+    size_t row_groups_total, row_groups_pruned; /* of the files read */
     int64_t rows_read, rows_out;
     uint64_t bytes_read;
 } vl_delta_scan_stats;
@@ -472,6 +473,11 @@ typedef struct vl_delta_scan_stats {
  *  stats), for pruning. Exposed for the execution engine. */
 bool vl_delta_file_may_match(const vl_delta_snapshot *s, const vl_delta_file *f,
                              const vl_delta_expr *e);
+
+/** @brief The top-level column of a data file's Parquet schema (root) that
+ *  holds table field `name`: matched exactly, else ignoring case (as Spark
+ *  resolves them); NULL when the file lacks it. */
+const vl_pq_node *vl_delta_file_column(const vl_pq_node *root, vl_sv name);
 
 /** @brief Whether row group rg of data file f (opened as r) may hold rows
  *  matching e: the file's partition values, nulls for the columns the file

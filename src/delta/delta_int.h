@@ -69,9 +69,17 @@ typedef struct vl_delta__scratch {
 } vl_delta__scratch;
 void vl_delta__scratch_init(vl_delta__scratch *sc);
 void vl_delta__scratch_free(vl_delta__scratch *sc);
+/* What reads of files came to; each read adds to it. */
+typedef struct vl_delta__read_stats {
+    int64_t rows;
+    uint64_t bytes;
+    size_t row_groups, row_groups_pruned;
+} vl_delta__read_stats;
+/* where (may be NULL) prunes row groups; the rows of those kept are all
+ * handed on (filtering them is the caller's). st may be NULL. */
 int vl_delta__read_file_rows(const vl_delta_snapshot *s, const vl_delta_file *f, const bool *want,
-                             vl_delta__scratch *sc, vl_delta__row_cb cb, void *ctx, int64_t *rows, uint64_t *bytes,
-                             vl_error *err) VL_MUST_CHECK;
+                             const vl_delta_expr *where, vl_delta__scratch *sc, vl_delta__row_cb cb, void *ctx,
+                             vl_delta__read_stats *st, vl_error *err) VL_MUST_CHECK;
 
 /* Parses a cell's JSON text into a value of type t (a is scratch). */
 int vl_delta__cell_value(const vl_dt_type *t, vl_sv cell, vl_arena *a, vl_delta_value *out,

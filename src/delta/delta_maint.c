@@ -136,11 +136,11 @@ int vl_delta_optimize(const vl_delta_table *t, const vl_delta_optimize_opts *o, 
                     for (uint32_t p = 0; rc == VL_OK && p < md->n_partition_columns; p++)
                         rc = vl_delta__file_part_value(s, files[b].f, p, &pv[p], err);
                     for (size_t k = b; rc == VL_OK && k < e; k++) {
-                        int64_t rows = 0;
-                        rc = vl_delta__read_file_rows(s, files[k].f, want, NULL, opt_row, &O, &rows, NULL, err);
+                        vl_delta__read_stats rs = {0};
+                        rc = vl_delta__read_file_rows(s, files[k].f, want, NULL, NULL, opt_row, &O, &rs, err);
                         if (rc == VL_OK) rc = vl_delta_txn_remove(x, files[k].f, false, err);
                         res->files_removed++;
-                        res->rows += rows;
+                        res->rows += rs.rows;
                     }
                     uint32_t nl;
                     const vl_pq_column *cols = vl_delta_shredder_columns(O.sh, &nl);

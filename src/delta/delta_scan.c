@@ -9,12 +9,15 @@
  * evolution) are null, and the file's own columns are matched by name.
  *
  * Pruning: a file is skipped when its partition values or stats prove that
- * no row satisfies the predicate (vl_delta_expr_prune). Rows of the files
+ * no row satisfies the predicate (vl_delta_expr_prune), and so is a row
+ * group of a file read, from its Parquet statistics. Rows of the row groups
  * that remain are filtered with the predicate itself.
  *
- * Not here: deletion vectors (refused at load), column mapping (refused),
- * row-group pruning inside a file (files are the unit; our writer makes one
- * row group per 256 Ki rows).
+ * Data files: a file of VL_DELTA_RANGED_MIN bytes or more is opened by its
+ * footer and only the column chunks a read needs are fetched (ranged gets);
+ * smaller ones are read whole (vl_delta_file_open).
+ *
+ * Not here: deletion vectors (refused at load), column mapping (refused).
  */
 #include "delta_int.h"
 
@@ -54,10 +57,21 @@ static const vl_json *stat_of(const vl_json *stats, const char *group, vl_sv nam
     return v && !vl_json_is_null(v) ? v : NULL;
 }
 
+/* For a partition column i: its value in file f, known exactly (if it
+ * parses). False for other columns. */
+static bool part_fact(const vl_delta_snapshot *s, const vl_delta_file *f, uint32_t i, vl_delta_colinfo *ci) {
+    const vl_delta_metadata *md = &s->metadata;
+    for (uint32_t p = 0; p < md->n_partition_columns; p++)
+        if (md->partition_index[p] == i) {
+            if (vl_delta__file_part_value(s, f, p, &ci->value, NULL) == VL_OK) ci->exact = true;
+            return true;
+        }
+    return false;
+}
+
 bool vl_delta_file_may_match(const vl_delta_snapshot *s, const vl_delta_file *f, const vl_delta_expr *e) {
     if (!e) return true;
     const vl_dt_type *st = &s->metadata.schema;
-    const vl_delta_metadata *md = &s->metadata;
     uint32_t nf = st->n_fields;
     bool *used = vl_calloc(nf + 1, sizeof(bool));
     vl_delta_colinfo *ci = vl_calloc(nf + 1, sizeof(*ci));
@@ -75,12 +89,7 @@ bool vl_delta_file_may_match(const vl_delta_snapshot *s, const vl_delta_file *f,
         ci[i].num_records = nrec;
         if (!used[i]) continue;
         const vl_dt_field *fd = &st->fields[i];
-        bool is_part = false;
-        for (uint32_t p = 0; p < md->n_partition_columns; p++)
-            if (md->partition_index[p] == i) {
-                is_part = true;
-                if (vl_delta__file_part_value(s, f, p, &ci[i].value, NULL) == VL_OK) ci[i].exact = true;
-            }
+        bool is_part = part_fact(s, f, i, &ci[i]);
         if (is_part || !stats || fd->type.kind >= VL_DT_STRUCT) continue;
         const vl_json *mn = stat_of(stats, "minValues", fd->name), *mx = stat_of(stats, "maxValues", fd->name),
                       *nc = stat_of(stats, "nullCount", fd->name);
@@ -162,11 +171,18 @@ static bool pq_bound(const vl_pq_node *leaf, const vl_dt_type *t, vl_sv raw, vl_
     }
 }
 
+const vl_pq_node *vl_delta_file_column(const vl_pq_node *root, vl_sv name) {
+    for (uint32_t k = 0; k < root->n_children; k++)
+        if (vl_sv_eq(root->children[k].name, name)) return &root->children[k];
+    for (uint32_t k = 0; k < root->n_children; k++)
+        if (vl_sv_eq_nocase(root->children[k].name, name)) return &root->children[k];
+    return NULL;
+}
+
 bool vl_delta_rg_may_match(const vl_delta_snapshot *s, const vl_delta_file *f, const vl_pq_reader *r, uint32_t rg,
                            const vl_delta_expr *e) {
     if (!e) return true;
     const vl_dt_type *st = &s->metadata.schema;
-    const vl_delta_metadata *md = &s->metadata;
     const vl_pq_file_meta *pm = vl_pq_reader_meta(r);
     const vl_pq_node *root = vl_pq_reader_schema(r)->root;
     if (rg >= pm->n_row_groups) return true;
@@ -182,18 +198,9 @@ bool vl_delta_rg_may_match(const vl_delta_snapshot *s, const vl_delta_file *f, c
         ci[i].num_records = nrec;
         if (!used[i]) continue;
         const vl_dt_field *fd = &st->fields[i];
-        bool is_part = false;
-        for (uint32_t p = 0; p < md->n_partition_columns; p++)
-            if (md->partition_index[p] == i) {
-                is_part = true;
-                if (vl_delta__file_part_value(s, f, p, &ci[i].value, NULL) == VL_OK) ci[i].exact = true;
-            }
+        bool is_part = part_fact(s, f, i, &ci[i]);
         if (is_part || fd->type.kind >= VL_DT_STRUCT) continue;
-        const vl_pq_node *hit = NULL;
-        for (uint32_t k = 0; k < root->n_children && !hit; k++)
-            if (vl_sv_eq(root->children[k].name, fd->name)) hit = &root->children[k];
-        for (uint32_t k = 0; k < root->n_children && !hit; k++)
-            if (vl_sv_eq_nocase(root->children[k].name, fd->name)) hit = &root->children[k];
+        const vl_pq_node *hit = vl_delta_file_column(root, fd->name);
         if (!hit) { /* not in this file: every row is null */
             ci[i].exact = true;
             ci[i].value.is_null = true;
@@ -317,11 +324,10 @@ static void mark_leaves(const vl_pq_node *n, bool *leaves) {
 }
 
 int vl_delta__read_file_rows(const vl_delta_snapshot *s, const vl_delta_file *f, const bool *want,
-                             vl_delta__scratch *sc, vl_delta__row_cb cb, void *ctx, int64_t *rows, uint64_t *bytes,
-                             vl_error *err) {
+                             const vl_delta_expr *where, vl_delta__scratch *sc, vl_delta__row_cb cb, void *ctx,
+                             vl_delta__read_stats *st, vl_error *err) {
     const vl_delta_metadata *md = &s->metadata;
     uint32_t nf = md->schema.n_fields;
-    if (rows) *rows = 0;
     vl_buf pc;
     vl_buf_init(&pc);
     vl_delta_file_src own_src;
@@ -329,7 +335,7 @@ int vl_delta__read_file_rows(const vl_delta_snapshot *s, const vl_delta_file *f,
     vl_delta_file_src *src = sc ? &sc->src : &own_src;
     uint64_t bytes0 = src->bytes;
     vl_pq_reader *r = NULL;
-    bool *fields = NULL, *leaves = NULL;
+    bool *fields = NULL, *leaves = NULL, *rgs = NULL;
     file_rows F = {.s = s, .want = want, .cb = cb, .ctx = ctx};
     F.src = vl_calloc(nf + 1, sizeof(int32_t));
     F.part_cells = vl_calloc(nf + 1, sizeof(vl_sv));
@@ -363,11 +369,8 @@ int vl_delta__read_file_rows(const vl_delta_snapshot *s, const vl_delta_file *f,
                 break;
             }
         if (F.src[i] != -1) continue;
-        vl_sv name = md->schema.fields[i].name;
-        for (uint32_t c = 0; c < root->n_children && F.src[i] < 0; c++)
-            if (vl_sv_eq(root->children[c].name, name)) F.src[i] = (int32_t)c;
-        for (uint32_t c = 0; c < root->n_children && F.src[i] < 0; c++)
-            if (vl_sv_eq_nocase(root->children[c].name, name)) F.src[i] = (int32_t)c;
+        const vl_pq_node *col = vl_delta_file_column(root, md->schema.fields[i].name);
+        if (col) F.src[i] = (int32_t)(col - root->children);
         if (F.src[i] >= 0 && want[i]) fields[F.src[i]] = true;
     }
     if (rc) goto done;
@@ -382,20 +385,30 @@ int vl_delta__read_file_rows(const vl_delta_snapshot *s, const vl_delta_file *f,
         }
     for (uint32_t c = 0; c < root->n_children; c++)
         if (fields[c]) mark_leaves(&root->children[c], leaves);
-    rc = vl_pq_reader_load(r, NULL, leaves, err);
     const vl_pq_file_meta *m = vl_pq_reader_meta(r);
+    if (!(rgs = vl_calloc(m->n_row_groups + 1, sizeof(bool)))) {
+        rc = vl_error_set(err, VL_ENOMEM, "out of memory");
+        goto done;
+    }
+    for (uint32_t rg = 0; rg < m->n_row_groups; rg++) {
+        rgs[rg] = !where || vl_delta_rg_may_match(s, f, r, rg, where);
+        if (st) st->row_groups++, st->row_groups_pruned += !rgs[rg];
+    }
+    rc = vl_pq_reader_load(r, rgs, leaves, err);
     for (uint32_t rg = 0; rc == VL_OK && !F.stopped && rg < m->n_row_groups; rg++) {
+        if (!rgs[rg]) continue;
         int64_t n = 0;
         rc = vl_pq_rows_cells(r, rg, fields, sc ? &sc->cols : NULL, file_row, &F, &n, err);
-        if (rows) *rows += n;
+        if (st) st->rows += n;
     }
     if (rc == VL_PQ_STOP) rc = VL_OK;
 done:
-    if (bytes) *bytes += src->bytes - bytes0;
+    if (st) st->bytes += src->bytes - bytes0;
     vl_pq_reader_close(r);
     vl_delta_file_src_free(&own_src);
     vl_free(fields);
     vl_free(leaves);
+    vl_free(rgs);
     vl_free(pc_end);
     vl_free(F.src);
     vl_free(F.part_cells);
@@ -558,7 +571,11 @@ int vl_delta_scan(const vl_delta_snapshot *s, const vl_delta_scan_opts *o, vl_pq
             continue;
         }
         stats->files_read++;
-        rc = vl_delta__read_file_rows(s, f, want, &S.files, scan_row, &S, NULL, &stats->bytes_read, err);
+        vl_delta__read_stats rs = {0};
+        rc = vl_delta__read_file_rows(s, f, want, o->where, &S.files, scan_row, &S, &rs, err);
+        stats->bytes_read += rs.bytes;
+        stats->row_groups_total += rs.row_groups;
+        stats->row_groups_pruned += rs.row_groups_pruned;
     }
 done:
     vl_buf_free(&S.line);

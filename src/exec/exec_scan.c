@@ -3,10 +3,12 @@
  * exec_scan: Delta snapshot -> batches, on worker threads.
  *
  * Files are the unit of work: workers take the next unpruned file from a
- * shared counter, fetch it from the store, decode the needed leaf columns
- * of each row group into typed vectors (int32/boolean/float widened,
- * timestamps in ms/ns/INT96 brought to µs, optional columns scattered by
- * their definition levels, required int64/double columns used in place),
+ * shared counter, open it (vl_delta_file_open: a large file by its footer),
+ * drop the row groups the predicate cannot match (vl_delta_rg_may_match),
+ * fetch the chunks of the needed leaves in the others, decode them into
+ * typed vectors (int32/boolean/float widened, timestamps in ms/ns/INT96
+ * brought to µs, optional columns scattered by their definition levels,
+ * required int64/double columns used in place),
  * fill partition columns with the file's values and columns missing from
  * the file with nulls, cut the row group into batches, filter them, and
  * hand them to the consumer on that worker. The first error stops every
@@ -219,12 +221,7 @@ static int scan_file(worker *W, const vl_delta_file *f) {
             }
             continue;
         }
-        vl_sv nm = md->schema.fields[sc->field].name;
-        const vl_pq_node *hit = NULL;
-        for (uint32_t k = 0; k < root->n_children && !hit; k++)
-            if (vl_sv_eq(root->children[k].name, nm)) hit = &root->children[k];
-        for (uint32_t k = 0; k < root->n_children && !hit; k++)
-            if (vl_sv_eq_nocase(root->children[k].name, nm)) hit = &root->children[k];
+        const vl_pq_node *hit = vl_delta_file_column(root, md->schema.fields[sc->field].name);
         if (!hit) {
             pv[c].is_null = true; /* not in this file: null */
             continue;
