@@ -43,6 +43,26 @@ typedef int (*vl_delta__action_cb)(void *ctx, const vl_json *action, vl_error *e
 int vl_delta__read_commit(const vl_delta_table *t, int64_t v, vl_arena *a, vl_delta__action_cb cb,
                           void *ctx, vl_error *err) VL_MUST_CHECK;
 
+/*
+ * Commits read in a given order, fetched a window ahead: on S3 the window's
+ * gets run at once (vl_store_get_many), where in turn each would pay a
+ * round trip. vs must outlive the reader; read them by increasing i.
+ */
+#define VL_DELTA__COMMIT_WINDOW 16
+typedef struct vl_delta__commits {
+    const vl_delta_table *t;
+    const int64_t *vs;
+    size_t n, base, held; /* vs[base .. base + held) are fetched */
+    vl_buf keys[VL_DELTA__COMMIT_WINDOW], bodies[VL_DELTA__COMMIT_WINDOW];
+    int rcs[VL_DELTA__COMMIT_WINDOW];
+    vl_error errs[VL_DELTA__COMMIT_WINDOW];
+} vl_delta__commits;
+void vl_delta__commits_init(vl_delta__commits *c, const vl_delta_table *t, const int64_t *versions, size_t n);
+void vl_delta__commits_free(vl_delta__commits *c);
+/* As vl_delta__read_commit for version vs[i]. */
+int vl_delta__commits_read(vl_delta__commits *c, size_t i, vl_arena *a, vl_delta__action_cb cb, void *ctx,
+                           vl_error *err) VL_MUST_CHECK;
+
 /* The newest commit version after `after` (by listing only what follows
  * it); *latest is left as it is when there is none. */
 int vl_delta__latest_commit(const vl_delta_table *t, int64_t after, int64_t *latest, vl_error *err) VL_MUST_CHECK;

@@ -186,22 +186,15 @@ int64_t vl_delta__interval_ms(const char *text, int64_t def) {
 
 /* =============================================================== commits */
 
-int vl_delta__read_commit(const vl_delta_table *t, int64_t v, vl_arena *a, vl_delta__action_cb cb,
-                          void *ctx, vl_error *err) {
-    vl_buf key, body;
-    vl_buf_init(&key);
-    vl_buf_init(&body);
-    int rc = vl_delta__commit_key(t, v, &key);
-    if (rc) rc = vl_error_set(err, VL_ENOMEM, "out of memory");
-    if (rc == VL_OK) rc = vl_store_get(t->store, vl_buf_cstr(&key), &body, err);
-    if (rc == VL_ENOTFOUND) vl_error_set(err, VL_ECORRUPT, "delta log: version %lld is missing (%s)", (long long)v,
-                                         vl_buf_cstr(&key));
-    if (rc == VL_ENOTFOUND) rc = VL_ECORRUPT;
+/* The actions of commit v (its file's bytes p, n), one JSON object a line. */
+static int parse_commit(int64_t v, const char *body, size_t n, vl_arena *a, vl_delta__action_cb cb, void *ctx,
+                        vl_error *err) {
+    int rc = VL_OK;
     size_t line = 0;
-    for (size_t at = 0; rc == VL_OK && at < body.n;) {
-        const char *p = (const char *)body.p + at;
-        const char *nl = memchr(p, '\n', body.n - at);
-        size_t len = nl ? (size_t)(nl - p) : body.n - at;
+    for (size_t at = 0; rc == VL_OK && at < n;) {
+        const char *p = body + at;
+        const char *nl = memchr(p, '\n', n - at);
+        size_t len = nl ? (size_t)(nl - p) : n - at;
         at += len + (nl != NULL);
         line++;
         while (len && (p[len - 1] == '\r' || p[len - 1] == ' ' || p[len - 1] == '\t')) len--;
@@ -223,9 +216,74 @@ int vl_delta__read_commit(const vl_delta_table *t, int64_t v, vl_arena *a, vl_de
         }
         rc = cb(ctx, j, err);
     }
+    return rc;
+}
+
+/* A get of commit v's file that came back rc: a missing one is corrupt. */
+static int commit_get_rc(int rc, int64_t v, const char *key, vl_error *err) {
+    if (rc == VL_ENOTFOUND)
+        rc = vl_error_set(err, VL_ECORRUPT, "delta log: version %lld is missing (%s)", (long long)v, key);
+    return rc;
+}
+
+int vl_delta__read_commit(const vl_delta_table *t, int64_t v, vl_arena *a, vl_delta__action_cb cb, void *ctx,
+                          vl_error *err) {
+    vl_buf key, body;
+    vl_buf_init(&key);
+    vl_buf_init(&body);
+    int rc = vl_delta__commit_key(t, v, &key);
+    if (rc) rc = vl_error_set(err, VL_ENOMEM, "out of memory");
+    if (rc == VL_OK) rc = commit_get_rc(vl_store_get(t->store, vl_buf_cstr(&key), &body, err), v,
+                                        vl_buf_cstr(&key), err);
+    if (rc == VL_OK) rc = parse_commit(v, (const char *)body.p, body.n, a, cb, ctx, err);
     vl_buf_free(&key);
     vl_buf_free(&body);
     return rc;
+}
+
+void vl_delta__commits_init(vl_delta__commits *c, const vl_delta_table *t, const int64_t *versions, size_t n) {
+    memset(c, 0, sizeof(*c));
+    c->t = t;
+    c->vs = versions;
+    c->n = n;
+    for (size_t i = 0; i < VL_DELTA__COMMIT_WINDOW; i++) {
+        vl_buf_init(&c->keys[i]);
+        vl_buf_init(&c->bodies[i]);
+    }
+}
+
+void vl_delta__commits_free(vl_delta__commits *c) {
+    for (size_t i = 0; i < VL_DELTA__COMMIT_WINDOW; i++) {
+        vl_buf_free(&c->keys[i]);
+        vl_buf_free(&c->bodies[i]);
+    }
+}
+
+int vl_delta__commits_read(vl_delta__commits *c, size_t i, vl_arena *a, vl_delta__action_cb cb, void *ctx,
+                           vl_error *err) {
+    if (i >= c->n) return vl_error_set(err, VL_EINVAL, "delta log: no commit %zu to read", i);
+    if (i < c->base || i >= c->base + c->held) { /* fetch the window from i */
+        c->base = i;
+        c->held = c->n - i < VL_DELTA__COMMIT_WINDOW ? c->n - i : VL_DELTA__COMMIT_WINDOW;
+        const char *keys[VL_DELTA__COMMIT_WINDOW];
+        for (size_t k = 0; k < c->held; k++) {
+            vl_buf_clear(&c->keys[k]);
+            if (vl_delta__commit_key(c->t, c->vs[i + k], &c->keys[k]) != VL_OK || !vl_buf_cstr(&c->keys[k])) {
+                c->held = 0;
+                return vl_error_set(err, VL_ENOMEM, "out of memory");
+            }
+            keys[k] = vl_buf_cstr(&c->keys[k]);
+        }
+        vl_store_get_many(c->t->store, keys, c->held, c->bodies, c->rcs, c->errs);
+    }
+    size_t k = i - c->base;
+    int64_t v = c->vs[i];
+    int rc = c->rcs[k];
+    if (rc) {
+        if (err) *err = c->errs[k];
+        return commit_get_rc(rc, v, vl_buf_cstr(&c->keys[k]), err);
+    }
+    return parse_commit(v, (const char *)c->bodies[k].p, c->bodies[k].n, a, cb, ctx, err);
 }
 
 /* ================================================================ listing */
@@ -1244,11 +1302,17 @@ static int load_at(const vl_delta_table *t, vl_delta_at at, vl_delta_snapshot **
     if (cp) rc = read_checkpoint(t, cp, &R, err);
     vl_arena scratch;
     vl_arena_init(&scratch, 1 << 16);
+    size_t n_vs = target >= from ? (size_t)(target - from + 1) : 0;
+    int64_t *vs = vl_malloc((n_vs + 1) * sizeof(int64_t));
+    if (!vs && rc == VL_OK) rc = oom(err);
+    for (size_t i = 0; vs && i < n_vs; i++) vs[i] = from + (int64_t)i;
+    vl_delta__commits C;
+    vl_delta__commits_init(&C, t, vs, n_vs);
     for (int64_t v = from; rc == VL_OK && v <= target; v++) {
         R.version = v;
         R.commit_ts = -1;
         vl_arena_reset(&scratch);
-        rc = vl_delta__read_commit(t, v, &scratch, apply_action, &R, err);
+        rc = vl_delta__commits_read(&C, (size_t)(v - from), &scratch, apply_action, &R, err);
         if (rc && rc != VL_ENOMEM && err && strncmp(err->msg, "delta log", 9) != 0)
             vl_error_prefix(err, "delta log: version %lld: ", (long long)v);
         if (v == target) {
@@ -1256,6 +1320,8 @@ static int load_at(const vl_delta_table *t, vl_delta_at at, vl_delta_snapshot **
             if (s->timestamp_ms < 0) s->timestamp_ms = L.commit_mtime[first + (size_t)(v - from)] / 1000;
         }
     }
+    vl_delta__commits_free(&C);
+    vl_free(vs);
     vl_arena_destroy(&scratch);
     /* the target is the checkpoint's own version: no commit was replayed,
      * so read its commitInfo (or take its file time) */
@@ -1482,18 +1548,27 @@ int vl_delta_history(const vl_delta_table *t, int64_t limit, vl_delta_history_cb
     vl_arena_init(&a, 1 << 14);
     hist H;
     vl_buf_init(&H.info);
-    int64_t done = 0;
-    for (size_t i = L.n_commits; rc == VL_OK && i-- > 0 && (limit < 0 || done < limit); done++) {
+    /* newest first, up to limit */
+    size_t n_vs = limit >= 0 && (uint64_t)limit < L.n_commits ? (size_t)limit : L.n_commits;
+    int64_t *vs = vl_malloc((n_vs + 1) * sizeof(int64_t));
+    if (!vs && rc == VL_OK) rc = oom(err);
+    for (size_t k = 0; vs && k < n_vs; k++) vs[k] = L.commits[L.n_commits - 1 - k];
+    vl_delta__commits C;
+    vl_delta__commits_init(&C, t, vs, n_vs);
+    for (size_t k = 0; rc == VL_OK && k < n_vs; k++) {
+        size_t i = L.n_commits - 1 - k;
         vl_arena_reset(&a);
         memset(&H.ci, 0, sizeof(H.ci));
         H.ci.version = L.commits[i];
         H.ci.timestamp_ms = -1;
         H.ci.operation = (vl_sv){"", 0};
         H.ci.engine_info = (vl_sv){"", 0};
-        rc = vl_delta__read_commit(t, L.commits[i], &a, hist_action, &H, err);
+        rc = vl_delta__commits_read(&C, k, &a, hist_action, &H, err);
         if (H.ci.timestamp_ms < 0) H.ci.timestamp_ms = L.commit_mtime[i] / 1000;
         if (rc == VL_OK) rc = cb(ctx, &H.ci, err);
     }
+    vl_delta__commits_free(&C);
+    vl_free(vs);
     vl_buf_free(&H.info);
     vl_arena_destroy(&a);
     listing_free(&L);

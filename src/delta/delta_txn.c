@@ -1146,13 +1146,21 @@ int vl_delta_txn_commit(vl_delta_txn *x, const vl_delta_commit_opts *o, int64_t 
         if (rc) break;
         vl_arena a;
         vl_arena_init(&a, 1 << 14);
+        size_t n_ws = (size_t)(latest - v + 1);
+        int64_t *ws = vl_malloc(n_ws * sizeof(int64_t));
+        if (!ws) rc = oom(err);
+        for (size_t i = 0; ws && i < n_ws; i++) ws[i] = v + (int64_t)i;
+        vl_delta__commits R;
+        vl_delta__commits_init(&R, x->t, ws, ws ? n_ws : 0);
         for (int64_t w = v; rc == VL_OK && w <= latest; w++) {
             conflict C = {.x = x, .v = w};
             vl_buf_init(&C.key);
             vl_arena_reset(&a);
-            rc = vl_delta__read_commit(x->t, w, &a, conflict_action, &C, err);
+            rc = vl_delta__commits_read(&R, (size_t)(w - v), &a, conflict_action, &C, err);
             vl_buf_free(&C.key);
         }
+        vl_delta__commits_free(&R);
+        vl_free(ws);
         vl_arena_destroy(&a);
         if (rc) break;
         v = latest + 1;

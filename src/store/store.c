@@ -9,6 +9,8 @@
 #include "store_int.h"
 
 #include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -192,6 +194,36 @@ int vl_store_put_if_absent(vl_store *s, const char *key, const void *p, size_t n
 int vl_store_delete(vl_store *s, const char *key, vl_error *err) {
     VL_RETURN_IF_ERR(vl_store_key_check(key, err));
     return s->ops->del(s, key, err);
+}
+
+typedef struct get_many {
+    vl_store *s;
+    const char *const *keys;
+    size_t n;
+    vl_buf *outs;
+    int *rcs;
+    vl_error *errs;
+    atomic_size_t next;
+} get_many;
+
+static void *get_many_worker(void *arg) {
+    get_many *g = arg;
+    for (size_t i; (i = atomic_fetch_add(&g->next, 1)) < g->n;)
+        g->rcs[i] = vl_store_get(g->s, g->keys[i], &g->outs[i], &g->errs[i]);
+    return NULL;
+}
+
+void vl_store_get_many(vl_store *s, const char *const *keys, size_t n, vl_buf *outs, int *rcs, vl_error *errs) {
+    get_many g = {.s = s, .keys = keys, .n = n, .outs = outs, .rcs = rcs, .errs = errs};
+    atomic_init(&g.next, 0);
+    size_t workers = s->ops->get_concurrency > 1 ? (size_t)s->ops->get_concurrency : 1;
+    if (workers > n) workers = n;
+    pthread_t tid[64];
+    size_t started = 0;
+    for (; started + 1 < workers && started < 64; started++)
+        if (pthread_create(&tid[started], NULL, get_many_worker, &g) != 0) break; /* fewer is fine */
+    get_many_worker(&g);
+    for (size_t i = 0; i < started; i++) pthread_join(tid[i], NULL);
 }
 
 int vl_store_delete_many(vl_store *s, const char *const *keys, size_t n, vl_error *err) {

@@ -97,6 +97,13 @@ int vl_store_get_range(vl_store *s, const char *key, uint64_t off, uint64_t len,
                        vl_error *err) VL_MUST_CHECK;
 
 /**
+ * @brief Gets n objects: on a store where each request pays a round trip
+ * (S3) several at a time, elsewhere in turn. For each i, rcs[i] and
+ * errs[i] are what vl_store_get(keys[i], &outs[i], &errs[i]) returns.
+ */
+void vl_store_get_many(vl_store *s, const char *const *keys, size_t n, vl_buf *outs, int *rcs, vl_error *errs);
+
+/**
  * @brief Writes an object, replacing any previous one atomically: readers
  * see the old or the new content, never a mix or a partial object. Durable
  * when it returns VL_OK. p is not retained (may be NULL when n is 0).

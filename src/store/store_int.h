@@ -30,6 +30,8 @@ typedef struct vl_store_ops {
     void (*close)(vl_store *s);
     /* optional: removes temporary objects left by crashed writers */
     int (*sweep)(vl_store *s, const char *prefix, int64_t older_than_us, size_t *removed, vl_error *err);
+    /* gets worth running at once (each pays a round trip); 0 or 1: in turn */
+    int get_concurrency;
 } vl_store_ops;
 
 struct vl_store {

@@ -819,7 +819,8 @@ static const vl_store_ops s3_ops = {.name = "s3",
                                     .head = s3_head,
                                     .list = s3_list,
                                     .close = s3_close,
-                                    .sweep = s3_sweep};
+                                    .sweep = s3_sweep,
+                                    .get_concurrency = 8};
 
 int vl_store__s3_open(const char *url, vl_store **out, vl_error *err) {
     *out = NULL;

@@ -473,6 +473,18 @@ static void t_delete(vl_test *t) {
     /* delete_many: every key checked first, then all of them (in batches) */
     put_str(t, fx.s, "m/1", "1");
     put_str(t, fx.s, "m/2", "2");
+    /* get_many: each key's own answer, in turn on a local store */
+    const char *gk[] = {"m/2", "m/absent", "m/1", "m/../x"};
+    vl_buf gb[4];
+    int grc[4];
+    vl_error gerr[4];
+    for (int i = 0; i < 4; i++) vl_buf_init(&gb[i]);
+    vl_store_get_many(fx.s, gk, 4, gb, grc, gerr);
+    CHECK(t, grc[0] == VL_OK && gb[0].n == 1 && gb[0].p[0] == '2');
+    CHECK_EQ_INT(t, grc[1], VL_ENOTFOUND);
+    CHECK(t, grc[2] == VL_OK && gb[2].n == 1 && gb[2].p[0] == '1');
+    CHECK(t, grc[3] == VL_EINVAL && strstr(gerr[3].msg, "m/../x") != NULL);
+    for (int i = 0; i < 4; i++) vl_buf_free(&gb[i]);
     const char *bad[] = {"m/1", "m/../x"};
     CHECK_EQ_INT(t, vl_store_delete_many(fx.s, bad, 2, &err), VL_EINVAL);
     CHECK(t, strstr(err.msg, "m/../x") != NULL);
@@ -969,7 +981,7 @@ static const vl_test_case cases[] = {
     {"put, get and head: round trips, replace, absent keys, errors name the key", t_put_get_head},
     {"get_range: slices, short reads at the end, offsets past it", t_ranges},
     {"put_if_absent: the second writer gets ECONFLICT", t_put_if_absent},
-    {"delete: idempotent, prunes empty directories, never the root; delete_many", t_delete},
+    {"delete: idempotent, prunes empty directories, never the root; get_many, delete_many", t_delete},
     {"list: byte-wise key order across directories, split-name prefixes, start_after", t_list_order},
     {"list: temporary files are invisible; callbacks stop or fail", t_list_hides_temps},
     {"list: random trees agree with a brute-force model", t_list_model},

@@ -248,6 +248,32 @@ static void t_list_pages(vl_test *t) {
     size_t seen = 0;
     CHECK_EQ_INT(t, vl_store_list(s, "many/", NULL, stop_at_10, &seen, &err), VL_OK);
     CHECK_EQ_INT(t, seen, 10);
+    /* get_many: 40 keys at once, one of them absent; each answer its own */
+    {
+        enum { G = 40 };
+        char gk[G][64];
+        const char *gkeys[G];
+        vl_buf gout[G];
+        int grc[G];
+        vl_error gerr[G];
+        for (size_t i = 0; i < G; i++) {
+            snprintf(gk[i], sizeof(gk[i]), i == 17 ? "many/99999" : "many/%05zu", i * 53);
+            gkeys[i] = gk[i];
+            vl_buf_init(&gout[i]);
+        }
+        vl_store_get_many(s, gkeys, G, gout, grc, gerr);
+        bool all = true;
+        for (size_t i = 0; i < G; i++) {
+            if (i == 17) {
+                CHECKF(t, grc[i] == VL_ENOTFOUND, "get_many of an absent key: %s", vl_strerror(grc[i]));
+            } else if (grc[i] != VL_OK || gout[i].n != strlen(gk[i]) || memcmp(gout[i].p, gk[i], gout[i].n) != 0) {
+                CHECKF(t, 0, "get_many %s: %s (%s), %zu bytes", gk[i], vl_strerror(grc[i]), gerr[i].msg, gout[i].n);
+                all = false;
+            }
+            vl_buf_free(&gout[i]);
+        }
+        CHECK(t, all);
+    }
     /* delete_many: every other key, with absent ones mixed in (batches of 1,000) */
     char **del = vl_calloc(n, sizeof(char *));
     size_t nd = 0;
@@ -417,7 +443,7 @@ static void t_errors(vl_test *t) {
 static const vl_test_case cases[] = {
     {"s3: put, get, ranges, head, delete, put_if_absent", t_basics},
     {"s3: keys that need escaping round-trip and list in byte order", t_odd_keys},
-    {"s3: listings across pages, prefixes, start_after; batch delete", t_list_pages},
+    {"s3: listings across pages, prefixes, start_after; get_many; batch delete", t_list_pages},
     {"s3: put_if_absent: 6 threads racing on 40 keys, one winner each", t_put_if_absent_race},
     {"s3: multipart uploads: parts in parallel, whole on read, replaced", t_multipart},
     {"s3: errors carry S3's code, the key and the request id", t_errors},
