@@ -499,6 +499,7 @@ bool vl_delta_rg_may_match(const vl_delta_snapshot *s, const vl_delta_file *f, c
 typedef struct vl_delta_file_src {
     vl_store *store;
     vl_buf key, rel, body, tmp;
+    bool preloaded;     /* body already holds the next file opened (read whole) */
     uint64_t size;      /* of the file being read in ranges */
     int64_t version;    /* of the snapshot it belongs to (for messages) */
     uint64_t bytes;     /* fetched from the store, over every file */

@@ -252,18 +252,26 @@ static int file_fetch(void *ctx, uint64_t off, uint64_t len, uint8_t *dst, vl_er
     return VL_OK;
 }
 
+/* The store key of data file f of table t (rel: scratch). */
+static int file_key(const vl_delta_table *t, const vl_delta_file *f, vl_buf *rel, vl_buf *key, vl_error *err) {
+    if (memmem(f->path.p, f->path.n, "://", 3))
+        return vl_error_set(err, VL_ENOTSUP, "file %.*s: absolute paths in the log are not supported", (int)f->path.n,
+                            f->path.p);
+    vl_buf_clear(rel);
+    vl_buf_clear(key);
+    VL_RETURN_IF_ERR(vl_delta_path_decode(f->path.p, f->path.n, rel, err));
+    if (vl_delta__key(t, (const char *)rel->p, rel->n, key) != VL_OK || !vl_buf_cstr(key))
+        return vl_error_set(err, VL_ENOMEM, "out of memory");
+    return VL_OK;
+}
+
 int vl_delta_file_open(const vl_delta_snapshot *s, const vl_delta_file *f, vl_delta_file_src *fs, vl_pq_reader **out,
                        vl_error *err) {
     *out = NULL;
     const vl_delta_table *t = s->table;
-    if (memmem(f->path.p, f->path.n, "://", 3))
-        return vl_error_set(err, VL_ENOTSUP, "file %.*s: absolute paths in the log are not supported", (int)f->path.n,
-                            f->path.p);
-    vl_buf_clear(&fs->rel);
-    vl_buf_clear(&fs->key);
-    VL_RETURN_IF_ERR(vl_delta_path_decode(f->path.p, f->path.n, &fs->rel, err));
-    if (vl_delta__key(t, (const char *)fs->rel.p, fs->rel.n, &fs->key) != VL_OK)
-        return vl_error_set(err, VL_ENOMEM, "out of memory");
+    bool preloaded = fs->preloaded;
+    fs->preloaded = false;
+    VL_RETURN_IF_ERR(file_key(t, f, &fs->rel, &fs->key, err));
     const char *key = vl_buf_cstr(&fs->key);
     fs->store = t->store;
     int rc;
@@ -272,7 +280,7 @@ int vl_delta_file_open(const vl_delta_snapshot *s, const vl_delta_file *f, vl_de
         fs->version = s->version;
         return vl_pq_reader_open_ranged(fs->size, 0, key, file_fetch, fs, out, err);
     }
-    rc = vl_store_get(t->store, key, &fs->body, err);
+    rc = preloaded ? VL_OK : vl_store_get(t->store, key, &fs->body, err);
     if (rc == VL_ENOTFOUND)
         return vl_error_set(err, VL_ECORRUPT, "data file %s of version %lld is missing", key, (long long)s->version);
     if (rc) return rc;
@@ -417,6 +425,86 @@ done:
     return rc;
 }
 
+/* ------------------------------------------------------------ look-ahead */
+
+/* On a store where each get pays a round trip, the small files a scan will
+ * read whole are fetched ahead in parallel: the next 2, then 4, ... up to
+ * AHEAD_MAX unpruned ones (growing, so that a --limit met early fetches
+ * little). A file whose fetch failed is fetched again when it is read, so
+ * its error is reported as usual. */
+#define AHEAD_MAX 16
+typedef struct ahead_files {
+    const vl_delta_snapshot *s;
+    const vl_delta_expr *where;
+    int8_t *verdict; /* per file: 0 not looked at, 1 pruned, 2 read */
+    size_t idx[AHEAD_MAX], held, window;
+    vl_buf keys[AHEAD_MAX], bodies[AHEAD_MAX], rel;
+    int rcs[AHEAD_MAX];
+    vl_error errs[AHEAD_MAX];
+} ahead_files;
+
+static ahead_files *ahead_new(const vl_delta_snapshot *s, const vl_delta_expr *where) {
+    ahead_files *a = vl_calloc(1, sizeof(*a));
+    if (!a || !(a->verdict = vl_calloc(s->n_files + 1, 1))) {
+        vl_free(a);
+        return NULL;
+    }
+    a->s = s;
+    a->where = where;
+    a->window = 1;
+    for (size_t k = 0; k < AHEAD_MAX; k++) {
+        vl_buf_init(&a->keys[k]);
+        vl_buf_init(&a->bodies[k]);
+    }
+    vl_buf_init(&a->rel);
+    return a;
+}
+
+static void ahead_free(ahead_files *a) {
+    if (!a) return;
+    for (size_t k = 0; k < AHEAD_MAX; k++) {
+        vl_buf_free(&a->keys[k]);
+        vl_buf_free(&a->bodies[k]);
+    }
+    vl_buf_free(&a->rel);
+    vl_free(a->verdict);
+    vl_free(a);
+}
+
+static bool ahead_pruned(ahead_files *a, size_t i) {
+    if (!a->verdict[i]) a->verdict[i] = a->where && !vl_delta_file_may_match(a->s, &a->s->files[i], a->where) ? 1 : 2;
+    return a->verdict[i] == 1;
+}
+
+/* File i is about to be read: if it is small, hands its bytes to fs
+ * (fetching the window from i first when i is not in it). */
+static void ahead_take(ahead_files *a, size_t i, vl_delta_file_src *fs) {
+    if (a->s->files[i].size >= VL_DELTA_RANGED_MIN) return;
+    size_t k = 0;
+    while (k < a->held && a->idx[k] != i) k++;
+    if (k == a->held) { /* fetch the next window */
+        a->window = a->window * 2 > AHEAD_MAX ? AHEAD_MAX : a->window * 2;
+        a->held = 0;
+        const char *keys[AHEAD_MAX];
+        for (size_t j = i; j < a->s->n_files && a->held < a->window; j++) {
+            const vl_delta_file *f = &a->s->files[j];
+            if (ahead_pruned(a, j) || f->size >= VL_DELTA_RANGED_MIN) continue;
+            if (file_key(a->s->table, f, &a->rel, &a->keys[a->held], NULL) != VL_OK) break;
+            keys[a->held] = vl_buf_cstr(&a->keys[a->held]);
+            a->idx[a->held++] = j;
+        }
+        vl_store_get_many(a->s->table->store, keys, a->held, a->bodies, a->rcs, a->errs);
+        k = 0;
+        while (k < a->held && a->idx[k] != i) k++;
+    }
+    if (k == a->held || a->rcs[k] != VL_OK) return;
+    vl_buf tmp = fs->body; /* swapped, so that both keep their memory */
+    fs->body = a->bodies[k];
+    a->bodies[k] = tmp;
+    a->rcs[k] = VL_ENOTFOUND; /* taken */
+    fs->preloaded = true;
+}
+
 /* ------------------------------------------------------------------ scan */
 
 typedef struct scan {
@@ -501,6 +589,7 @@ int vl_delta_scan(const vl_delta_snapshot *s, const vl_delta_scan_opts *o, vl_pq
     S.row = vl_calloc(nf + 1, sizeof(vl_delta_value));
     S.out_cols = vl_calloc((o->columns ? o->n_columns : nf) + 1, sizeof(uint32_t));
     S.keys = vl_calloc((o->columns ? o->n_columns : nf) + 1, sizeof(vl_sv));
+    ahead_files *ahead = NULL;
     int rc = VL_OK;
     if (!want || !S.used || !S.row || !S.out_cols || !S.keys) {
         rc = vl_error_set(err, VL_ENOMEM, "out of memory");
@@ -563,13 +652,19 @@ int vl_delta_scan(const vl_delta_snapshot *s, const vl_delta_scan_opts *o, vl_pq
         if (rc == VL_OK) rc = sink(ctx, (const char *)S.line.p, S.line.n, err);
     }
     stats->files_total = s->n_files;
+    if (vl_store_get_concurrency(s->table->store) > 1 &&
+        !(ahead = ahead_new(s, o->where))) {
+        rc = vl_error_set(err, VL_ENOMEM, "out of memory");
+        goto done;
+    }
     for (size_t i = 0; rc == VL_OK && i < s->n_files && !S.stopped; i++) {
         const vl_delta_file *f = &s->files[i];
         if (o->limit >= 0 && stats->rows_out >= o->limit) break;
-        if (o->where && !vl_delta_file_may_match(s, f, o->where)) {
+        if (ahead ? ahead_pruned(ahead, i) : o->where && !vl_delta_file_may_match(s, f, o->where)) {
             stats->files_pruned++;
             continue;
         }
+        if (ahead) ahead_take(ahead, i, &S.files.src);
         stats->files_read++;
         vl_delta__read_stats rs = {0};
         rc = vl_delta__read_file_rows(s, f, want, o->where, &S.files, scan_row, &S, &rs, err);
@@ -578,6 +673,7 @@ int vl_delta_scan(const vl_delta_snapshot *s, const vl_delta_scan_opts *o, vl_pq
         stats->row_groups_pruned += rs.row_groups_pruned;
     }
 done:
+    ahead_free(ahead);
     vl_buf_free(&S.line);
     vl_buf_free(&S.key_text);
     vl_free(S.keys);

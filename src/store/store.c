@@ -213,10 +213,14 @@ static void *get_many_worker(void *arg) {
     return NULL;
 }
 
+int vl_store_get_concurrency(const vl_store *s) {
+    return s->ops->get_concurrency > 1 ? s->ops->get_concurrency : 1;
+}
+
 void vl_store_get_many(vl_store *s, const char *const *keys, size_t n, vl_buf *outs, int *rcs, vl_error *errs) {
     get_many g = {.s = s, .keys = keys, .n = n, .outs = outs, .rcs = rcs, .errs = errs};
     atomic_init(&g.next, 0);
-    size_t workers = s->ops->get_concurrency > 1 ? (size_t)s->ops->get_concurrency : 1;
+    size_t workers = (size_t)vl_store_get_concurrency(s);
     if (workers > n) workers = n;
     pthread_t tid[64];
     size_t started = 0;

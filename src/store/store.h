@@ -103,6 +103,9 @@ int vl_store_get_range(vl_store *s, const char *key, uint64_t off, uint64_t len,
  */
 void vl_store_get_many(vl_store *s, const char *const *keys, size_t n, vl_buf *outs, int *rcs, vl_error *errs);
 
+/** @brief How many gets vl_store_get_many runs at once (1: in turn). */
+int vl_store_get_concurrency(const vl_store *s);
+
 /**
  * @brief Writes an object, replacing any previous one atomically: readers
  * see the old or the new content, never a mix or a partial object. Durable
