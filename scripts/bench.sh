@@ -239,7 +239,8 @@ echo "   4 at a time) and got back through the store, and the same put as one PU
       2> "$tmp/scan.err" > /dev/null
     e=$(date +%s%N)
     sz=$("$V" table files "$lake/bronze/events" | sed -n 's/.*"size":\([0-9]*\).*/\1/p' | awk '{ t += $1 } END { print t }')
-    echo "scan ${lake%%:*}: $(( (e - s) / 1000000 )) ms, fetched $(sed -n 's/.* read, \([0-9]*\) bytes.*/\1/p' "$tmp/scan.err") of $sz bytes"
+    case $lake in s3:*) where=S3 ;; *) where=local ;; esac
+    echo "scan $where: $(( (e - s) / 1000000 )) ms, fetched $(sed -n 's/.* read, \([0-9]*\) bytes.*/\1/p' "$tmp/scan.err") of $sz bytes"
   done
   node tests/integration/faultproxy.mjs --target "$RGW_URL" --port-file "$tmp/pport" --delay 1 --delay-ms 20 \
     > "$tmp/proxy.log" 2>&1 &
