@@ -152,8 +152,9 @@ static int collect_cb(void *ctx, int worker, const vl_x_batch *b, vl_error *err)
     return vl_x_table_append(c->per[worker], b, err);
 }
 
-static vl_x_table *scan_all(vl_test *t, fixture *fx, const char *where, int threads, size_t batch,
-                            vl_x_scan_stats *st) {
+/* A scan of the columns names[0 .. n_cols) (of kinds) as one table. */
+static vl_x_table *scan_cols(vl_test *t, fixture *fx, const char *const *names, const vl_dt_kind *kinds,
+                             uint32_t n_cols, const char *where, int threads, size_t batch, vl_x_scan_stats *st) {
     vl_delta_snapshot *s = NULL;
     vl_error err = {0};
     collect c = {{0}};
@@ -163,10 +164,9 @@ static vl_x_table *scan_all(vl_test *t, fixture *fx, const char *where, int thre
     int rc = vl_delta_snapshot_load(fx->t, VL_DELTA_LATEST, &s, &err);
     const vl_delta_expr *e = NULL;
     if (rc == VL_OK && where) rc = vl_delta_expr_parse(where, &s->metadata.schema, &a, &e, &err);
-    for (int w = 0; w < 8 && rc == VL_OK; w++) rc = vl_x_table_new(NAMES, KINDS, N_C, &c.per[w], &err);
-    if (rc == VL_OK) rc = vl_x_table_new(NAMES, KINDS, N_C, &all, &err);
-    vl_x_scan_opts o = {.columns = (const char *const *)NAMES, .n_columns = N_C, .where = e, .threads = threads,
-                        .batch_rows = batch};
+    for (int w = 0; w < 8 && rc == VL_OK; w++) rc = vl_x_table_new(names, kinds, n_cols, &c.per[w], &err);
+    if (rc == VL_OK) rc = vl_x_table_new(names, kinds, n_cols, &all, &err);
+    vl_x_scan_opts o = {.columns = names, .n_columns = n_cols, .where = e, .threads = threads, .batch_rows = batch};
     if (rc == VL_OK) rc = vl_x_scan(s, &o, collect_cb, &c, st, &err);
     for (int w = 0; w < 8 && rc == VL_OK; w++) {
         vl_x_batch b = vl_x_table_batch(c.per[w]);
@@ -181,6 +181,11 @@ static vl_x_table *scan_all(vl_test *t, fixture *fx, const char *where, int thre
         return NULL;
     }
     return all;
+}
+
+static vl_x_table *scan_all(vl_test *t, fixture *fx, const char *where, int threads, size_t batch,
+                            vl_x_scan_stats *st) {
+    return scan_cols(t, fx, NAMES, KINDS, N_C, where, threads, batch, st);
 }
 
 /* The source rows, written in 3 commits of files of at most 700 rows. */
@@ -684,37 +689,6 @@ enum { R_ID, R_S, R_X, R_PAD, N_R };
 static const char *const RNAMES[N_R] = {"id", "s", "x", "pad"};
 static const vl_dt_kind RKINDS[N_R] = {VL_DT_LONG, VL_DT_STRING, VL_DT_DOUBLE, VL_DT_STRING};
 
-/* A scan of the columns `names` (a prefix of RNAMES) as one table. */
-static vl_x_table *scan_r(vl_test *t, fixture *fx, uint32_t n_cols, const char *where, int threads,
-                          vl_x_scan_stats *st) {
-    vl_delta_snapshot *s = NULL;
-    vl_error err = {0};
-    collect c = {{0}};
-    vl_x_table *all = NULL;
-    vl_arena a;
-    vl_arena_init(&a, 0);
-    int rc = vl_delta_snapshot_load(fx->t, VL_DELTA_LATEST, &s, &err);
-    const vl_delta_expr *e = NULL;
-    if (rc == VL_OK && where) rc = vl_delta_expr_parse(where, &s->metadata.schema, &a, &e, &err);
-    for (int w = 0; w < 8 && rc == VL_OK; w++) rc = vl_x_table_new(RNAMES, RKINDS, n_cols, &c.per[w], &err);
-    if (rc == VL_OK) rc = vl_x_table_new(RNAMES, RKINDS, n_cols, &all, &err);
-    vl_x_scan_opts o = {.columns = (const char *const *)RNAMES, .n_columns = n_cols, .where = e, .threads = threads};
-    if (rc == VL_OK) rc = vl_x_scan(s, &o, collect_cb, &c, st, &err);
-    for (int w = 0; w < 8 && rc == VL_OK; w++) {
-        vl_x_batch b = vl_x_table_batch(c.per[w]);
-        rc = vl_x_table_append(all, &b, &err);
-    }
-    CHECKF(t, rc == VL_OK, "scan %s: %s", where ? where : "", err.msg);
-    for (int w = 0; w < 8; w++) vl_x_table_free(c.per[w]);
-    vl_delta_snapshot_free(s);
-    vl_arena_destroy(&a);
-    if (rc) {
-        vl_x_table_free(all);
-        return NULL;
-    }
-    return all;
-}
-
 /* One file of 100,000 rows in row groups of 8,000, over 1 MiB: it is read
  * in ranges (its footer, then the chunks a scan needs), row groups are
  * pruned by their Parquet statistics, and every scan equals the row
@@ -801,7 +775,7 @@ static void t_row_groups_and_ranges(vl_test *t) {
             kept += keep[k];
         }
         vl_x_scan_stats ss;
-        vl_x_table *got = scan_r(t, &fx, cases[c].n_cols, cases[c].where, cases[c].threads, &ss);
+        vl_x_table *got = scan_cols(t, &fx, RNAMES, RKINDS, cases[c].n_cols, cases[c].where, cases[c].threads, 0, &ss);
         if (got) {
             /* the source's columns cut to the projection */
             vl_x_table *want_t = NULL;
