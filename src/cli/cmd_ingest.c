@@ -31,7 +31,7 @@ static const char usage_text[] =
     "usage: vidlake ingest --lake LAKE --from FILE|- [--source-id ID] [--commit-rows N] [--batch-rows N]\n"
     "       vidlake ingest --lake LAKE --from kafka://BROKERS/TOPIC --group GROUP [-X KEY=VALUE]...\n"
     "                      [--until-end] [--commit-interval DURATION] [--target-file-size BYTES]\n"
-    "                      [--app NAME] [--max-pending BYTES] [--batch-rows N]\n"
+    "                      [--app NAME] [--max-pending BYTES] [--batch-rows N] [--store-retry DURATION]\n"
     "\n"
     "Loads NDJSON events into LAKE/bronze/events (partitioned by event_date) and the\n"
     "records that fail validation, with their reasons, into LAKE/bronze/dead_letters.\n"
@@ -58,6 +58,9 @@ static const char usage_text[] =
     "  --max-pending BYTES        when a commit must wait for partitions replaying a\n"
     "                             partly committed range, pause the others past this\n"
     "                             many pending bytes (default: twice --target-file-size)\n"
+    "  --store-retry DURATION     when the lake's store fails a commit (S3 down), drop\n"
+    "                             what was pending, pause, and read it again; give up\n"
+    "                             after failures for this long (10m; 0: at the first)\n"
     "See docs/ingest.md.\n";
 
 enum {
@@ -73,6 +76,7 @@ enum {
     O_TARGET_SIZE,
     O_APP,
     O_MAX_PENDING,
+    O_STORE_RETRY,
 };
 static const vl_opt opts[] = {
     [O_LAKE] = {"lake", true},
@@ -87,6 +91,7 @@ static const vl_opt opts[] = {
     [O_TARGET_SIZE] = {"target-file-size", true},
     [O_APP] = {"app", true},
     [O_MAX_PENDING] = {"max-pending", true},
+    [O_STORE_RETRY] = {"store-retry", true},
     {NULL, false},
 };
 
@@ -124,10 +129,10 @@ static int commit(vl_bronze *b, const char *app_id, int64_t pos, int64_t *done_e
 /* The options, parsed; which were given decides what applies. */
 typedef struct ingest_args {
     const char *lake, *from, *source_id, *group, *app;
-    int64_t commit_rows, batch_rows, commit_interval_us, target_bytes, max_pending;
+    int64_t commit_rows, batch_rows, commit_interval_us, target_bytes, max_pending, store_retry_us;
     bool until_end;
     vl_cli_props props;
-    bool given[O_MAX_PENDING + 1];
+    bool given[O_STORE_RETRY + 1];
 } ingest_args;
 
 static _Atomic bool stop_flag;
@@ -172,6 +177,7 @@ static int ingest_kafka(const ingest_args *a) {
         .commit_interval_us = a->commit_interval_us,
         .target_file_bytes = a->target_bytes,
         .max_pending_bytes = a->max_pending,
+        .store_retry_us = a->given[O_STORE_RETRY] && a->store_retry_us == 0 ? -1 : a->store_retry_us,
         .batch_rows = (size_t)a->batch_rows,
         .until_end = a->until_end,
         .stop = &stop_flag,
@@ -200,9 +206,9 @@ static int ingest_kafka(const ingest_args *a) {
                 st.skipped ? " (some records were already committed)" : "");
         fprintf(stderr,
                 "ingest: %s: %lld records read (%lld already in the tables), %lld dropped uncommitted to be read "
-                "again, %lld commits lost to another member, %lld assignments\n",
+                "again, %lld commits lost to another member, %lld assignments, %lld store failures retried\n",
                 a->from, (long long)st.records, (long long)st.skipped, (long long)st.dropped, (long long)st.conflicts,
-                (long long)st.assignments);
+                (long long)st.assignments, (long long)st.store_retries);
     }
     vl_store_close(store);
     vl_free(brokers);
@@ -247,6 +253,7 @@ int vl_cmd_ingest(int argc, char **argv) {
             if (prc == VL_OK && a.commit_interval_us < 1000)
                 prc = vl_error_set(&err, VL_EINVAL, "'%s' is shorter than 1ms", val);
             break;
+        case O_STORE_RETRY: prc = vl_parse_duration_us(val, &a.store_retry_us, &err); break;
         case O_TARGET_SIZE:
         case O_MAX_PENDING:
             prc = vl_parse_bytes(val, k == O_TARGET_SIZE ? &a.target_bytes : &a.max_pending, &err);
@@ -267,7 +274,8 @@ int vl_cmd_ingest(int argc, char **argv) {
         return 2;
     }
     if (strncmp(a.from, "kafka://", 8) == 0) return ingest_kafka(&a);
-    static const int kafka_only[] = {O_GROUP, O_X, O_UNTIL_END, O_COMMIT_INTERVAL, O_TARGET_SIZE, O_APP, O_MAX_PENDING};
+    static const int kafka_only[] = {O_GROUP,  O_X,           O_UNTIL_END, O_COMMIT_INTERVAL,
+                                     O_TARGET_SIZE, O_APP, O_MAX_PENDING, O_STORE_RETRY};
     for (size_t i = 0; i < sizeof(kafka_only) / sizeof(kafka_only[0]); i++)
         if (a.given[kafka_only[i]]) {
             vl_cli_err(CMD, "%s%s applies to kafka:// sources only", kafka_only[i] == O_X ? "-" : "--",

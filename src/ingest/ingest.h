@@ -374,6 +374,9 @@ typedef struct vl_kafka_ingest_opts {
                                    * partitions; 0: twice target_file_bytes */
     size_t batch_rows;            /* bronze rows per data file and date; 0: the sink's default */
     int64_t connect_timeout_us;   /* start-up: find a broker and the topic; 0: 10 s */
+    int64_t store_retry_us;       /* a commit the store fails (I/O) drops what was pending,
+                                   * pauses, and reads it again, for up to this long of
+                                   * failures in a row; 0: 10 min; < 0: the first ends the run */
     bool until_end;               /* return once the partitions assigned are consumed up to
                                    * their high watermarks of first assignment, and committed */
     _Atomic bool *stop;           /* may be NULL; set (from any thread or a signal handler)
@@ -391,6 +394,7 @@ typedef struct vl_kafka_ingest_stats {
     int64_t conflicts;             /* commits lost to another member (redone) */
     int64_t assignments;           /* partition assignments received */
     int64_t dropped;               /* records read but dropped uncommitted, read again later */
+    int64_t store_retries;         /* commits (or position reads) the store failed, retried */
 } vl_kafka_ingest_stats;
 
 /**

@@ -71,6 +71,9 @@
 #define WMARK_TIMEOUT_MS 5000
 #define TOPIC_MAX 249        /* Kafka's limit on topic names */
 #define PUBLISH_US VL_US_PER_SEC /* how often the figures for /metrics are refreshed */
+#define DEFAULT_STORE_RETRY_US (600 * VL_US_PER_SEC) /* a store that stays down this long ends the run */
+#define RETRY_FIRST_US 500000                        /* the first pause after a failed commit, doubling */
+#define RETRY_MAX_US (30 * VL_US_PER_SEC)
 
 /* The table paths of the bronze layout (DESIGN.md, "Lake layout"). */
 #define BRONZE_EVENTS "bronze/events"
@@ -242,6 +245,13 @@ typedef struct kctx {
     int rc;                   /* the first error that ends the run */
     vl_error err;
     char kafka_err[256];      /* the last error librdkafka reported, for messages */
+    /* The store failed a commit: what was pending is dropped, the records
+     * that arrive are dropped too, and at retry_at the positions are read
+     * from the tables again and the partitions sought back to them. */
+    int64_t retry_at;         /* mono µs; 0: not waiting */
+    int64_t retry_pause_us;   /* the last pause */
+    int64_t outage_since;     /* mono µs of the first failure in a row; 0: none */
+    int64_t store_retry_us;   /* how long failures may go on; <= 0: not at all */
 } kctx;
 
 #define FAIL(k, code, ...)                                                                                   \
@@ -295,13 +305,16 @@ static rd_kafka_topic_partition_list_t *plist(kctx *k, const int32_t *ids, const
 
 /* ------------------------------------------------------------- positions */
 
-/* Reads both tables' versions of every partition in ps[0..n). */
-static int read_versions(kctx *k, kpart **ps, size_t n) {
+/* Reads both tables' versions of every partition in ps[0..n). A failure
+ * ends the run, or with soft, is only returned (its message in *soft). */
+static int read_versions(kctx *k, kpart **ps, size_t n, vl_error *soft) {
     vl_delta_snapshot *se = NULL, *sd = NULL;
     vl_error e = {0};
     int rc = vl_delta_snapshot_load(k->te, VL_DELTA_LATEST, &se, &e);
     if (rc == VL_OK) rc = vl_delta_snapshot_load(k->td, VL_DELTA_LATEST, &sd, &e);
-    if (rc != VL_OK) {
+    if (rc != VL_OK && soft) {
+        *soft = e;
+    } else if (rc != VL_OK) {
         FAIL(k, rc, "reading the Kafka positions in %s: %s", vl_store_url(k->lake), e.msg);
     } else {
         for (size_t i = 0; i < n; i++) {
@@ -350,10 +363,12 @@ static void resume_paused(kctx *k) {
     vl_free(ps);
 }
 
-/* After a lost commit or dropped records: every assigned partition reads
- * its versions again and seeks to its new start. */
-static void reposition_all(kctx *k) {
-    if (!k->n_parts || k->rc) return;
+/* After a lost commit, dropped records or a store outage: every assigned
+ * partition reads its versions again and seeks to its new start (the
+ * paused ones resume). soft: as for read_versions. */
+static int reposition_all(kctx *k, vl_error *soft) {
+    if (!k->n_parts || k->rc) return VL_OK;
+    int rc = VL_OK;
     kpart **ps = vl_malloc(k->n_parts * sizeof(*ps));
     int32_t *ids = vl_malloc(k->n_parts * sizeof(*ids));
     int64_t *offs = vl_malloc(k->n_parts * sizeof(*offs));
@@ -361,7 +376,7 @@ static void reposition_all(kctx *k) {
         FAIL(k, VL_ENOMEM, "out of memory");
     } else {
         for (size_t i = 0; i < k->n_parts; i++) ps[i] = &k->parts[i];
-        if (read_versions(k, ps, k->n_parts) == VL_OK) {
+        if ((rc = read_versions(k, ps, k->n_parts, soft)) == VL_OK) {
             for (size_t i = 0; i < k->n_parts; i++) {
                 ids[i] = k->parts[i].id;
                 offs[i] = start_offset(&k->parts[i]);
@@ -392,6 +407,7 @@ static void reposition_all(kctx *k) {
     vl_free(ps);
     vl_free(ids);
     vl_free(offs);
+    return k->rc ? k->rc : rc;
 }
 
 /* ------------------------------------------------------------ publishing */
@@ -478,6 +494,53 @@ static void commit_offsets(kctx *k, const int32_t *ids, const int64_t *next, siz
     rd_kafka_topic_partition_list_destroy(l);
 }
 
+/* The store failed (what: the operation). Within the retry window: pause
+ * every partition, schedule a retry and return true; else false. */
+static bool store_down(kctx *k, const char *what, const vl_error *e) {
+    int64_t now = vl_mono_us();
+    if (k->store_retry_us <= 0 || (k->outage_since && now - k->outage_since >= k->store_retry_us)) return false;
+    if (!k->outage_since) k->outage_since = now;
+    k->retry_pause_us = k->retry_pause_us ? k->retry_pause_us * 2 : RETRY_FIRST_US;
+    if (k->retry_pause_us > RETRY_MAX_US) k->retry_pause_us = RETRY_MAX_US;
+    k->retry_at = now + k->retry_pause_us;
+    k->st->store_retries++;
+    VL_WARN(MOD, "%s: %s %s failed (%s); %lld uncommitted records will be read again; trying again in %.1f s "
+                 "(failing for %.1f s, giving up after %.0f s)",
+            k->url, what, vl_store_url(k->lake), e->msg, (long long)k->pending_records,
+            (double)k->retry_pause_us / 1e6, (double)(now - k->outage_since) / 1e6, (double)k->store_retry_us / 1e6);
+    kpart **ps = vl_malloc((k->n_parts + 1) * sizeof(*ps));
+    if (!ps) {
+        FAIL(k, VL_ENOMEM, "out of memory");
+        return true;
+    }
+    size_t n = 0;
+    for (size_t i = 0; i < k->n_parts; i++) {
+        kpart *p = &k->parts[i];
+        /* nothing read is pending now: no commit, and no end, until the
+         * positions come from the tables again */
+        p->last = min64(p->done_events, p->done_dead);
+        p->at_end = false;
+        if (!p->paused) ps[n++] = p;
+    }
+    set_paused(k, ps, n, true);
+    vl_free(ps);
+    return true;
+}
+
+/* The pause after a failed commit is over: read the positions again and
+ * seek there, or pause once more. */
+static void retry_positions(kctx *k) {
+    if (!k->retry_at || vl_mono_us() < k->retry_at) return;
+    vl_error e = {0};
+    int rc = reposition_all(k, &e);
+    if (rc == VL_OK) {
+        k->retry_at = 0;
+        if (!k->n_parts) k->outage_since = k->retry_pause_us = 0; /* nothing to commit: nothing to prove */
+    } else if (!k->rc && !(rc == VL_EIO && store_down(k, "reading the positions in", &e))) {
+        FAIL(k, rc, "reading the Kafka positions in %s: %s", vl_store_url(k->lake), e.msg);
+    }
+}
+
 /* Commits the pending records with the positions of the dirty partitions.
  * @return VL_OK; VL_ECONFLICT when another member committed one of them
  * (the records are dropped: the caller re-positions); other codes end the
@@ -513,6 +576,11 @@ static int commit_now(kctx *k) {
         vl_bronze_observe(k->b); /* reads the commits back: after the timing */
     }
     if (rc == VL_OK) {
+        if (k->outage_since) {
+            VL_INFO(MOD, "%s: %s takes commits again, after %.1f s", k->url, vl_store_url(k->lake),
+                    (double)(vl_mono_us() - k->outage_since) / 1e6);
+            k->outage_since = k->retry_pause_us = 0;
+        }
         for (size_t i = 0; i < k->n_parts; i++) {
             kpart *p = &k->parts[i];
             if (part_dirty(p)) p->done_events = p->done_dead = p->last;
@@ -528,9 +596,13 @@ static int commit_now(kctx *k) {
         VL_WARN(MOD, "%s: commit lost (%s); %lld records dropped, reading the positions again", k->url, e.msg,
                 (long long)records);
         pending_clear(k, true);
+    } else if (rc == VL_EIO && !stopping(k) && store_down(k, "committing to", &e)) {
+        vl_bronze_discard(k->b);
+        pending_clear(k, true);
     } else {
         pending_clear(k, true);
-        FAIL(k, rc, "committing to %s: %s", vl_store_url(k->lake), e.msg);
+        FAIL(k, rc, "committing to %s: %s%s", vl_store_url(k->lake), e.msg,
+             k->outage_since ? " (the store has been failing since an earlier commit)" : "");
     }
     vl_free(pos);
     vl_free(ids);
@@ -599,7 +671,7 @@ static void maybe_commit(kctx *k, bool idle) {
         vl_free(ps);
         return;
     }
-    if (commit_now(k) == VL_ECONFLICT) reposition_all(k);
+    if (commit_now(k) == VL_ECONFLICT) (void)reposition_all(k, NULL);
 }
 
 /* ------------------------------------------------------------- rebalance */
@@ -651,7 +723,7 @@ static int on_assign(kctx *k, rd_kafka_topic_partition_list_t *l) {
     kpart **ps = vl_malloc((n ? n : 1) * sizeof(*ps));
     if (!ps) return oom(k);
     for (size_t i = 0; i < n; i++) ps[i] = &k->parts[first + i];
-    int rc = read_versions(k, ps, n);
+    int rc = read_versions(k, ps, n, NULL);
     vl_free(ps);
     if (rc) return rc;
     vl_buf msg;
@@ -681,7 +753,7 @@ static void on_revoke(kctx *k, const rd_kafka_topic_partition_list_t *l, bool lo
         *p = k->parts[--k->n_parts];
     }
     VL_INFO(MOD, "%s: %s %d partition(s), %zu left", k->url, lost ? "lost" : "gave up", l->cnt, k->n_parts);
-    if (dropped) reposition_all(k); /* the partitions kept (cooperative protocol) */
+    if (dropped) (void)reposition_all(k, NULL); /* the partitions kept (cooperative protocol) */
 }
 
 static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t *l, void *opaque) {
@@ -749,6 +821,7 @@ static void offset_commit_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_t
 static void handle_record(kctx *k, const rd_kafka_message_t *m) {
     kpart *p = find_part(k, m->partition);
     if (!p || m->offset <= p->last) return; /* not ours, or handled before a seek */
+    if (k->retry_at) return;                /* the store is down: read again after the seek */
     k->st->records++;
     k->st->record_bytes += (int64_t)m->len;
     k->last_record_us = vl_mono_us();
@@ -829,7 +902,7 @@ static void handle_error(kctx *k, const rd_kafka_message_t *m) {
 
 /* until_end: every assigned partition at its end, nothing pending. */
 static bool at_end(kctx *k) {
-    if (!k->assigned || k->pending_since || vl_bronze_pending(k->b)) return false;
+    if (!k->assigned || k->retry_at || k->pending_since || vl_bronze_pending(k->b)) return false;
     for (size_t i = 0; i < k->n_parts; i++) {
         kpart *p = &k->parts[i];
         if (p->last > min64(p->done_events, p->done_dead)) return false;
@@ -971,10 +1044,14 @@ static void run_loop(kctx *k) {
             rd_kafka_message_destroy(m);
         }
         if (k->rc) break;
-        maybe_commit(k, m == NULL);
+        retry_positions(k);
+        if (!k->retry_at) maybe_commit(k, m == NULL);
         if (k->o->metrics && vl_mono_us() - k->published_us >= PUBLISH_US) publish(k);
         if (k->o->until_end && !m && at_end(k)) break;
     }
+    if (k->retry_at && !k->rc)
+        VL_WARN(MOD, "%s: stopping while %s fails; what was read since the last commit will be read again", k->url,
+                vl_store_url(k->lake));
 }
 
 int vl_kafka_ingest_run(vl_store *lake, const vl_kafka_ingest_opts *o, vl_kafka_ingest_stats *st, vl_error *err) {
@@ -999,6 +1076,7 @@ int vl_kafka_ingest_run(vl_store *lake, const vl_kafka_ingest_opts *o, vl_kafka_
     k.max_pending = o->max_pending_bytes ? o->max_pending_bytes : 2 * k.target_bytes;
     if (k.max_pending < k.target_bytes) k.max_pending = k.target_bytes;
     k.connect_us = o->connect_timeout_us ? o->connect_timeout_us : DEFAULT_CONNECT_US;
+    k.store_retry_us = o->store_retry_us ? o->store_retry_us : DEFAULT_STORE_RETRY_US;
     vl_decoder_init(&k.dec);
     vl_arena_init(&k.scratch, 1 << 16);
     size_t un = strlen(o->brokers) + strlen(o->topic) + 16;

@@ -425,6 +425,8 @@ static void kafka_metrics(prom *p, const vl_kafka_metrics_snap *k) {
          offsetof(vl_kafka_ingest_stats, conflicts)},
         {"vidlake_kafka_assignments_total", "Partition assignments received.",
          offsetof(vl_kafka_ingest_stats, assignments)},
+        {"vidlake_kafka_store_retries_total", "Commits (or position reads) the lake's store failed, retried after a pause.",
+         offsetof(vl_kafka_ingest_stats, store_retries)},
     };
     for (size_t i = 0; i < sizeof(counters) / sizeof(counters[0]); i++) {
         int64_t v;
