@@ -504,10 +504,13 @@ static bool store_down(kctx *k, const char *what, const vl_error *e) {
     if (k->retry_pause_us > RETRY_MAX_US) k->retry_pause_us = RETRY_MAX_US;
     k->retry_at = now + k->retry_pause_us;
     k->st->store_retries++;
-    VL_WARN(MOD, "%s: %s %s failed (%s); %lld uncommitted records will be read again; trying again in %.1f s "
-                 "(failing for %.1f s, giving up after %.0f s)",
-            k->url, what, vl_store_url(k->lake), e->msg, (long long)k->pending_records,
-            (double)k->retry_pause_us / 1e6, (double)(now - k->outage_since) / 1e6, (double)k->store_retry_us / 1e6);
+    char dropped[64] = "";
+    if (k->pending_records)
+        snprintf(dropped, sizeof(dropped), "; %lld uncommitted records will be read again",
+                 (long long)k->pending_records);
+    VL_WARN(MOD, "%s: %s %s failed (%s)%s; trying again in %.1f s (failing for %.1f s, giving up after %.0f s)",
+            k->url, what, vl_store_url(k->lake), e->msg, dropped, (double)k->retry_pause_us / 1e6,
+            (double)(now - k->outage_since) / 1e6, (double)k->store_retry_us / 1e6);
     kpart **ps = vl_malloc((k->n_parts + 1) * sizeof(*ps));
     if (!ps) {
         FAIL(k, VL_ENOMEM, "out of memory");
