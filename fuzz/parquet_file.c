@@ -12,11 +12,17 @@
  * legitimate but slow (an RLE run of a million nulls takes 3 bytes), and the
  * reader refuses pages that hold more values than the footer admits, so
  * this bounds the work per input.
+ *
+ * The same file is then read in ranges (vl_pq_reader_open_ranged, a fetch
+ * from memory that asserts it is only asked for bytes the file has): the
+ * first leaves of the first row groups, each loaded alone, must decode
+ * exactly as from the whole file.
  */
 #include "fuzz_budget.h"
 #include "fuzz.h"
 #include "parquet/parquet.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #define MEM_BUDGET ((size_t)512 << 20)
@@ -80,6 +86,94 @@ static void check_column(const vl_pq_column *col) {
     }
 }
 
+/* ------------------------------------------------------ read in ranges */
+
+typedef struct memsrc {
+    const uint8_t *p;
+    size_t n;
+} memsrc;
+
+static int mem_fetch(void *ctx, uint64_t off, uint64_t len, uint8_t *dst, vl_error *err) {
+    const memsrc *m = ctx;
+    FUZZ_ASSERT(off <= m->n && len <= m->n - off); /* the reader asks only for what the file has */
+    (void)err;
+    memcpy(dst, m->p + off, len);
+    return VL_OK;
+}
+
+/* The same column decoded from two readers: equal, or both refused. */
+static void same_column(vl_pq_reader *whole, vl_pq_reader *rr, uint32_t g, uint32_t l) {
+    vl_arena a, b;
+    vl_arena_init(&a, 0);
+    vl_arena_init(&b, 0);
+    vl_pq_column x, y;
+    vl_error e1 = {0}, e2 = {0};
+    int r1 = vl_pq_read_column(whole, g, l, &a, &x, &e1);
+    int r2 = vl_pq_read_column(rr, g, l, &b, &y, &e2);
+    if (r1 == VL_ENOMEM || r2 == VL_ENOMEM) goto done;
+    FUZZ_ASSERT(r1 == r2);
+    if (r1 == VL_OK) {
+        FUZZ_ASSERT(x.n == y.n && x.n_values == y.n_values);
+        FUZZ_ASSERT(!x.def == !y.def && (!x.def || memcmp(x.def, y.def, x.n * sizeof(int16_t)) == 0));
+        FUZZ_ASSERT(!x.rep == !y.rep && (!x.rep || memcmp(x.rep, y.rep, x.n * sizeof(int16_t)) == 0));
+        int32_t ph = x.leaf->physical;
+        if (ph == VL_PQ_T_BYTE_ARRAY || ph == VL_PQ_T_FIXED_LEN_BYTE_ARRAY || ph == VL_PQ_T_INT96) {
+            for (size_t i = 0; i < x.n_values; i++)
+                FUZZ_ASSERT(x.v.bin[i].n == y.v.bin[i].n &&
+                            (!x.v.bin[i].n || memcmp(x.v.bin[i].p, y.v.bin[i].p, x.v.bin[i].n) == 0));
+        } else {
+            size_t w = ph == VL_PQ_T_BOOLEAN ? 1 : ph == VL_PQ_T_INT32 || ph == VL_PQ_T_FLOAT ? 4 : 8;
+            FUZZ_ASSERT(!x.n_values || memcmp(x.v.b, y.v.b, x.n_values * w) == 0);
+        }
+    }
+done:
+    vl_arena_destroy(&a);
+    vl_arena_destroy(&b);
+}
+
+/* The file read in ranges, with a tail picked by its size (so footers take
+ * one fetch or two): it opens as the whole file does (the leading magic
+ * aside), a chunk not loaded is refused, and each of the first leaves,
+ * loaded alone in one row group, decodes as the whole file's does. */
+static void ranged(const uint8_t *data, size_t size, vl_pq_reader *whole) {
+    memsrc m = {data, size};
+    uint64_t tail = 8 + (uint64_t)(size * 2654435761u % 251);
+    vl_pq_reader *rr = NULL;
+    vl_error err = {0};
+    int rc = vl_pq_reader_open_ranged(size, tail, "fuzz", mem_fetch, &m, &rr, &err);
+    if (rc == VL_ENOMEM) return;
+    FUZZ_ASSERT(rc == VL_OK); /* the whole file opened: so does its footer */
+    const vl_pq_file_meta *fm = vl_pq_reader_meta(rr);
+    const vl_pq_schema *s = vl_pq_reader_schema(rr);
+    FUZZ_ASSERT(fm->n_row_groups == vl_pq_reader_meta(whole)->n_row_groups);
+    FUZZ_ASSERT(s->n_leaves == vl_pq_reader_schema(whole)->n_leaves);
+    uint32_t ng = fm->n_row_groups < 4 ? fm->n_row_groups : 4, nl = s->n_leaves < 8 ? s->n_leaves : 8;
+    bool *rgs = calloc(fm->n_row_groups + 1, 1), *leaves = calloc(s->n_leaves + 1, 1);
+    for (uint32_t g = 0; rgs && leaves && g < ng; g++) {
+        for (uint32_t l = 0; l < nl; l++) {
+            memset(rgs, 0, fm->n_row_groups);
+            memset(leaves, 0, s->n_leaves);
+            rgs[g] = leaves[l] = true;
+            rc = vl_pq_reader_load(rr, rgs, leaves, &err);
+            if (rc == VL_ENOMEM) continue;
+            FUZZ_ASSERT(rc == VL_OK);
+            same_column(whole, rr, g, l);
+            if (l + 1 < s->n_leaves) {
+                /* the next leaf is not loaded yet: refused, or empty, or bad offsets */
+                vl_arena a;
+                vl_arena_init(&a, 0);
+                vl_pq_column col;
+                int r2 = vl_pq_read_column(rr, g, l + 1, &a, &col, &err);
+                FUZZ_ASSERT(r2 != VL_OK || col.n == 0);
+                vl_arena_destroy(&a);
+            }
+        }
+    }
+    free(rgs);
+    free(leaves);
+    vl_pq_reader_close(rr);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     fuzz_budget_install(&g_budget);
     vl_pq_reader *r;
@@ -122,6 +216,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
             }
         }
     }
+    ranged(data, size, r);
 out:
     vl_pq_reader_close(r);
     FUZZ_ASSERT(g_budget.live == 0);
