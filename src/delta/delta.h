@@ -507,6 +507,27 @@ typedef struct vl_delta_file_src {
 void vl_delta_file_src_init(vl_delta_file_src *fs);
 void vl_delta_file_src_free(vl_delta_file_src *fs);
 
+/*
+ * Look-ahead for stores whose gets each pay a round trip (those where
+ * vl_store_get_concurrency > 1): the small files (read whole) a reader
+ * will open, in its order, are fetched several at once with
+ * vl_store_get_many, in windows that start at first_window files and
+ * double up to VL_DELTA_AHEAD_MAX (a reader that may stop early starts
+ * small). files: the order (NULL: the snapshot's files); where, if not
+ * NULL, prunes files as vl_delta_file_may_match does.
+ */
+#define VL_DELTA_AHEAD_MAX 16
+typedef struct vl_delta_ahead vl_delta_ahead;
+vl_delta_ahead *vl_delta_ahead_new(const vl_delta_snapshot *s, const vl_delta_file *const *files, size_t n,
+                                   const vl_delta_expr *where, size_t first_window); /* NULL: out of memory */
+void vl_delta_ahead_free(vl_delta_ahead *a);
+/** @brief Whether file i is pruned by the predicate (decided once). */
+bool vl_delta_ahead_pruned(vl_delta_ahead *a, size_t i);
+/** @brief File i is about to be opened with fs: if it is small, its bytes
+ *  go to fs (fetching the window from i when i is not in it), and the next
+ *  vl_delta_file_open takes them. A failed fetch is left to that open. */
+void vl_delta_ahead_take(vl_delta_ahead *a, size_t i, vl_delta_file_src *fs);
+
 /**
  * @brief Opens data file f of s. In ranges, column chunks must be loaded
  * (vl_pq_reader_load) before they are read; read whole, that is a no-op.

@@ -427,32 +427,36 @@ done:
 
 /* ------------------------------------------------------------ look-ahead */
 
-/* On a store where each get pays a round trip, the small files a scan will
- * read whole are fetched ahead in parallel: the next 2, then 4, ... up to
- * AHEAD_MAX unpruned ones (growing, so that a --limit met early fetches
- * little). A file whose fetch failed is fetched again when it is read, so
- * its error is reported as usual. */
-#define AHEAD_MAX 16
-typedef struct ahead_files {
+struct vl_delta_ahead {
     const vl_delta_snapshot *s;
+    const vl_delta_file *const *files; /* NULL: the snapshot's own, in order */
+    size_t n;
     const vl_delta_expr *where;
     int8_t *verdict; /* per file: 0 not looked at, 1 pruned, 2 read */
-    size_t idx[AHEAD_MAX], held, window;
-    vl_buf keys[AHEAD_MAX], bodies[AHEAD_MAX], rel;
-    int rcs[AHEAD_MAX];
-    vl_error errs[AHEAD_MAX];
-} ahead_files;
+    size_t idx[VL_DELTA_AHEAD_MAX], held, window;
+    vl_buf keys[VL_DELTA_AHEAD_MAX], bodies[VL_DELTA_AHEAD_MAX], rel;
+    int rcs[VL_DELTA_AHEAD_MAX];
+    vl_error errs[VL_DELTA_AHEAD_MAX];
+};
 
-static ahead_files *ahead_new(const vl_delta_snapshot *s, const vl_delta_expr *where) {
-    ahead_files *a = vl_calloc(1, sizeof(*a));
-    if (!a || !(a->verdict = vl_calloc(s->n_files + 1, 1))) {
+static const vl_delta_file *ahead_file(const vl_delta_ahead *a, size_t i) {
+    return a->files ? a->files[i] : &a->s->files[i];
+}
+
+vl_delta_ahead *vl_delta_ahead_new(const vl_delta_snapshot *s, const vl_delta_file *const *files, size_t n,
+                                   const vl_delta_expr *where, size_t first_window) {
+    vl_delta_ahead *a = vl_calloc(1, sizeof(*a));
+    if (!a) return NULL;
+    a->files = files;
+    a->n = files ? n : s->n_files;
+    if (!(a->verdict = vl_calloc(a->n + 1, 1))) {
         vl_free(a);
         return NULL;
     }
     a->s = s;
     a->where = where;
-    a->window = 1;
-    for (size_t k = 0; k < AHEAD_MAX; k++) {
+    a->window = first_window < 1 ? 1 : first_window > VL_DELTA_AHEAD_MAX ? VL_DELTA_AHEAD_MAX : first_window;
+    for (size_t k = 0; k < VL_DELTA_AHEAD_MAX; k++) {
         vl_buf_init(&a->keys[k]);
         vl_buf_init(&a->bodies[k]);
     }
@@ -460,9 +464,9 @@ static ahead_files *ahead_new(const vl_delta_snapshot *s, const vl_delta_expr *w
     return a;
 }
 
-static void ahead_free(ahead_files *a) {
+void vl_delta_ahead_free(vl_delta_ahead *a) {
     if (!a) return;
-    for (size_t k = 0; k < AHEAD_MAX; k++) {
+    for (size_t k = 0; k < VL_DELTA_AHEAD_MAX; k++) {
         vl_buf_free(&a->keys[k]);
         vl_buf_free(&a->bodies[k]);
     }
@@ -471,33 +475,32 @@ static void ahead_free(ahead_files *a) {
     vl_free(a);
 }
 
-static bool ahead_pruned(ahead_files *a, size_t i) {
-    if (!a->verdict[i]) a->verdict[i] = a->where && !vl_delta_file_may_match(a->s, &a->s->files[i], a->where) ? 1 : 2;
+bool vl_delta_ahead_pruned(vl_delta_ahead *a, size_t i) {
+    if (!a->verdict[i])
+        a->verdict[i] = a->where && !vl_delta_file_may_match(a->s, ahead_file(a, i), a->where) ? 1 : 2;
     return a->verdict[i] == 1;
 }
 
-/* File i is about to be read: if it is small, hands its bytes to fs
- * (fetching the window from i first when i is not in it). */
-static void ahead_take(ahead_files *a, size_t i, vl_delta_file_src *fs) {
-    if (a->s->files[i].size >= VL_DELTA_RANGED_MIN) return;
+void vl_delta_ahead_take(vl_delta_ahead *a, size_t i, vl_delta_file_src *fs) {
+    if (i >= a->n || ahead_file(a, i)->size >= VL_DELTA_RANGED_MIN) return;
     size_t k = 0;
     while (k < a->held && a->idx[k] != i) k++;
-    if (k == a->held) { /* fetch the next window */
-        a->window = a->window * 2 > AHEAD_MAX ? AHEAD_MAX : a->window * 2;
+    if (k == a->held) { /* fetch the window from i */
         a->held = 0;
-        const char *keys[AHEAD_MAX];
-        for (size_t j = i; j < a->s->n_files && a->held < a->window; j++) {
-            const vl_delta_file *f = &a->s->files[j];
-            if (ahead_pruned(a, j) || f->size >= VL_DELTA_RANGED_MIN) continue;
+        const char *keys[VL_DELTA_AHEAD_MAX];
+        for (size_t j = i; j < a->n && a->held < a->window; j++) {
+            const vl_delta_file *f = ahead_file(a, j);
+            if (vl_delta_ahead_pruned(a, j) || f->size >= VL_DELTA_RANGED_MIN) continue;
             if (file_key(a->s->table, f, &a->rel, &a->keys[a->held], NULL) != VL_OK) break;
             keys[a->held] = vl_buf_cstr(&a->keys[a->held]);
             a->idx[a->held++] = j;
         }
         vl_store_get_many(a->s->table->store, keys, a->held, a->bodies, a->rcs, a->errs);
+        a->window = a->window * 2 > VL_DELTA_AHEAD_MAX ? VL_DELTA_AHEAD_MAX : a->window * 2;
         k = 0;
         while (k < a->held && a->idx[k] != i) k++;
     }
-    if (k == a->held || a->rcs[k] != VL_OK) return;
+    if (k == a->held || a->rcs[k] != VL_OK) return; /* read as usual: its error is reported then */
     vl_buf tmp = fs->body; /* swapped, so that both keep their memory */
     fs->body = a->bodies[k];
     a->bodies[k] = tmp;
@@ -589,7 +592,7 @@ int vl_delta_scan(const vl_delta_snapshot *s, const vl_delta_scan_opts *o, vl_pq
     S.row = vl_calloc(nf + 1, sizeof(vl_delta_value));
     S.out_cols = vl_calloc((o->columns ? o->n_columns : nf) + 1, sizeof(uint32_t));
     S.keys = vl_calloc((o->columns ? o->n_columns : nf) + 1, sizeof(vl_sv));
-    ahead_files *ahead = NULL;
+    vl_delta_ahead *ahead = NULL;
     int rc = VL_OK;
     if (!want || !S.used || !S.row || !S.out_cols || !S.keys) {
         rc = vl_error_set(err, VL_ENOMEM, "out of memory");
@@ -653,18 +656,18 @@ int vl_delta_scan(const vl_delta_snapshot *s, const vl_delta_scan_opts *o, vl_pq
     }
     stats->files_total = s->n_files;
     if (vl_store_get_concurrency(s->table->store) > 1 &&
-        !(ahead = ahead_new(s, o->where))) {
+        !(ahead = vl_delta_ahead_new(s, NULL, 0, o->where, 2))) {
         rc = vl_error_set(err, VL_ENOMEM, "out of memory");
         goto done;
     }
     for (size_t i = 0; rc == VL_OK && i < s->n_files && !S.stopped; i++) {
         const vl_delta_file *f = &s->files[i];
         if (o->limit >= 0 && stats->rows_out >= o->limit) break;
-        if (ahead ? ahead_pruned(ahead, i) : o->where && !vl_delta_file_may_match(s, f, o->where)) {
+        if (ahead ? vl_delta_ahead_pruned(ahead, i) : o->where && !vl_delta_file_may_match(s, f, o->where)) {
             stats->files_pruned++;
             continue;
         }
-        if (ahead) ahead_take(ahead, i, &S.files.src);
+        if (ahead) vl_delta_ahead_take(ahead, i, &S.files.src);
         stats->files_read++;
         vl_delta__read_stats rs = {0};
         rc = vl_delta__read_file_rows(s, f, want, o->where, &S.files, scan_row, &S, &rs, err);
@@ -673,7 +676,7 @@ int vl_delta_scan(const vl_delta_snapshot *s, const vl_delta_scan_opts *o, vl_pq
         stats->row_groups_pruned += rs.row_groups_pruned;
     }
 done:
-    ahead_free(ahead);
+    vl_delta_ahead_free(ahead);
     vl_buf_free(&S.line);
     vl_buf_free(&S.key_text);
     vl_free(S.keys);

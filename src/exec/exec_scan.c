@@ -48,6 +48,7 @@ typedef struct scan {
     vl_x_filter *filter;
     const vl_delta_file **files;
     size_t n_files;
+    size_t chunk; /* files a worker takes at a time */
     size_t batch_rows;
     vl_x_batch_cb cb;
     void *ctx;
@@ -312,15 +313,25 @@ done:
     return rc;
 }
 
+/* Files are taken S->chunk at a time; when that is more than one (a store
+ * whose gets each pay a round trip), the chunk's small files are fetched
+ * at once before they are read. */
 static void *worker_main(void *arg) {
     worker *W = arg;
     scan *S = W->S;
     for (;;) {
         if (atomic_load(&S->failed)) break;
-        size_t i = atomic_fetch_add(&S->next, 1);
+        size_t i = atomic_fetch_add(&S->next, S->chunk);
         if (i >= S->n_files) break;
-        W->st.files_read++;
-        int rc = scan_file(W, S->files[i]);
+        size_t m = S->n_files - i < S->chunk ? S->n_files - i : S->chunk;
+        vl_delta_ahead *ah = m > 1 ? vl_delta_ahead_new(S->s, (const vl_delta_file *const *)(S->files + i), m, NULL, m) : NULL;
+        int rc = VL_OK;
+        for (size_t j = 0; j < m && rc == VL_OK && !atomic_load(&S->failed); j++) {
+            if (ah) vl_delta_ahead_take(ah, j, &W->src);
+            W->st.files_read++;
+            rc = scan_file(W, S->files[i + j]);
+        }
+        vl_delta_ahead_free(ah);
         if (rc) {
             pthread_mutex_lock(&S->mu);
             if (!atomic_load(&S->failed)) {
@@ -425,6 +436,11 @@ int vl_x_scan(const vl_delta_snapshot *s, const vl_x_scan_opts *o, vl_x_batch_cb
     }
     S.st.files_total = total;
     if ((size_t)threads > S.n_files) threads = S.n_files ? (int)S.n_files : 1;
+    S.chunk = 1;
+    if (vl_store_get_concurrency(vl_delta_table_store(s->table)) > 1) {
+        S.chunk = S.n_files / ((size_t)threads * 2);
+        S.chunk = S.chunk < 1 ? 1 : S.chunk > VL_DELTA_AHEAD_MAX ? VL_DELTA_AHEAD_MAX : S.chunk;
+    }
     ws = vl_calloc((size_t)threads, sizeof(worker));
     if (!ws) {
         rc = vl_error_set(err, VL_ENOMEM, "out of memory");
