@@ -127,15 +127,10 @@ static bool pq_bound(const vl_pq_node *leaf, const vl_dt_type *t, vl_sv raw, vl_
         return true;
     case VL_DT_FLOAT:
     case VL_DT_DOUBLE:
-        if (ph == VL_PQ_T_FLOAT && raw.n == 4) {
-            float f;
-            memcpy(&f, raw.p, 4);
-            out->d = f;
-        } else if (ph == VL_PQ_T_DOUBLE && raw.n == 8) {
-            memcpy(&out->d, raw.p, 8);
-        } else {
-            return false;
-        }
+        /* a FLOAT column's values reach the two scans differently (widened;
+         * or printed shortest and parsed back): its bounds never prune */
+        if (ph != VL_PQ_T_DOUBLE || raw.n != 8) return false;
+        memcpy(&out->d, raw.p, 8);
         return !isnan(out->d);
     case VL_DT_BOOLEAN:
         if (ph != VL_PQ_T_BOOLEAN || raw.n != 1) return false;
@@ -149,6 +144,8 @@ static bool pq_bound(const vl_pq_node *leaf, const vl_dt_type *t, vl_sv raw, vl_
     case VL_DT_TIMESTAMP:
     case VL_DT_TIMESTAMP_NTZ:
         if (is_unsigned) return false;
+        /* a timestamp kept as days or another int32 is not converted alike */
+        if ((t->kind == VL_DT_TIMESTAMP || t->kind == VL_DT_TIMESTAMP_NTZ) && ph != VL_PQ_T_INT64) return false;
         if (ph == VL_PQ_T_INT32 && raw.n == 4) {
             int32_t x;
             memcpy(&x, raw.p, 4);
@@ -391,8 +388,12 @@ int vl_delta__read_file_rows(const vl_delta_snapshot *s, const vl_delta_file *f,
             F.part_cells[i] = (vl_sv){(const char *)pc.p + start, pc_end[i] - start};
             at = (uint32_t)pc_end[i];
         }
+    bool any = false;
     for (uint32_t c = 0; c < root->n_children; c++)
-        if (fields[c]) mark_leaves(&root->children[c], leaves);
+        if (fields[c]) mark_leaves(&root->children[c], leaves), any = true;
+    /* no column of the file wanted (only partition values, or columns the
+     * file lacks): the rows are counted from its first leaf */
+    if (!any && vl_pq_reader_schema(r)->n_leaves) leaves[0] = true;
     const vl_pq_file_meta *m = vl_pq_reader_meta(r);
     if (!(rgs = vl_calloc(m->n_row_groups + 1, sizeof(bool)))) {
         rc = vl_error_set(err, VL_ENOMEM, "out of memory");

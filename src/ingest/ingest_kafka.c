@@ -209,6 +209,11 @@ typedef struct kpart {
     int64_t last;                   /* the last offset handled since positioned */
     bool paused;                    /* by back-pressure or at its end */
     bool at_end;                    /* until_end: reached its high watermark */
+    /* Sought back (reposition_all): until librdkafka carries the seek out
+     * (on its own thread), it reports the application position from before
+     * it, stale_pos; at_end does not trust that. */
+    bool seeked;
+    int64_t stale_pos;
 } kpart;
 
 /* until_end: a partition's high watermark at its first assignment. */
@@ -251,6 +256,7 @@ typedef struct kctx {
     int64_t retry_at;         /* mono µs; 0: not waiting */
     int64_t retry_pause_us;   /* the last pause */
     int64_t outage_since;     /* mono µs of the first failure in a row; 0: none */
+    int64_t last_failure_us;  /* mono µs of the last failure */
     int64_t store_retry_us;   /* how long failures may go on; <= 0: not at all */
 } kctx;
 
@@ -382,6 +388,14 @@ static int reposition_all(kctx *k, vl_error *soft) {
                 offs[i] = start_offset(&k->parts[i]);
                 k->parts[i].at_end = false;
             }
+            /* the positions librdkafka reports until the seek is carried out */
+            rd_kafka_topic_partition_list_t *pl = plist(k, ids, NULL, k->n_parts);
+            bool known = rd_kafka_position(k->rk, pl) == RD_KAFKA_RESP_ERR_NO_ERROR;
+            for (size_t i = 0; i < k->n_parts; i++) {
+                k->parts[i].seeked = true;
+                k->parts[i].stale_pos = known ? pl->elems[i].offset : RD_KAFKA_OFFSET_INVALID;
+            }
+            rd_kafka_topic_partition_list_destroy(pl);
             /* Asynchronous: a synchronous seek waits for the fetcher, which
              * never answers for a paused partition. The seek takes effect
              * at once all the same: it raises the partition's version
@@ -498,6 +512,10 @@ static void commit_offsets(kctx *k, const int32_t *ids, const int64_t *next, siz
  * every partition, schedule a retry and return true; else false. */
 static bool store_down(kctx *k, const char *what, const vl_error *e) {
     int64_t now = vl_mono_us();
+    /* failures after a quiet spell (the store came back, then nothing was
+     * committed for a while: an idle topic) are a new outage */
+    if (k->outage_since && now - k->last_failure_us > 2 * RETRY_MAX_US) k->outage_since = k->retry_pause_us = 0;
+    k->last_failure_us = now;
     if (k->store_retry_us <= 0 || (k->outage_since && now - k->outage_since >= k->store_retry_us)) return false;
     if (!k->outage_since) k->outage_since = now;
     k->retry_pause_us = k->retry_pause_us ? k->retry_pause_us * 2 : RETRY_FIRST_US;
@@ -530,10 +548,9 @@ static bool store_down(kctx *k, const char *what, const vl_error *e) {
     return true;
 }
 
-/* The pause after a failed commit is over: read the positions again and
- * seek there, or pause once more. */
-static void retry_positions(kctx *k) {
-    if (!k->retry_at || vl_mono_us() < k->retry_at) return;
+/* reposition_all, where a store that cannot be read is an outage to ride
+ * out (store_down) rather than the end of the run. */
+static void reposition_or_retry(kctx *k) {
     vl_error e = {0};
     int rc = reposition_all(k, &e);
     if (rc == VL_OK) {
@@ -542,6 +559,12 @@ static void retry_positions(kctx *k) {
     } else if (!k->rc && !(rc == VL_EIO && store_down(k, "reading the positions in", &e))) {
         FAIL(k, rc, "reading the Kafka positions in %s: %s", vl_store_url(k->lake), e.msg);
     }
+}
+
+/* The pause after a failed commit is over: read the positions again and
+ * seek there, or pause once more. */
+static void retry_positions(kctx *k) {
+    if (k->retry_at && vl_mono_us() >= k->retry_at) reposition_or_retry(k);
 }
 
 /* Commits the pending records with the positions of the dirty partitions.
@@ -674,7 +697,7 @@ static void maybe_commit(kctx *k, bool idle) {
         vl_free(ps);
         return;
     }
-    if (commit_now(k) == VL_ECONFLICT) (void)reposition_all(k, NULL);
+    if (commit_now(k) == VL_ECONFLICT) reposition_or_retry(k);
 }
 
 /* ------------------------------------------------------------- rebalance */
@@ -726,9 +749,18 @@ static int on_assign(kctx *k, rd_kafka_topic_partition_list_t *l) {
     kpart **ps = vl_malloc((n ? n : 1) * sizeof(*ps));
     if (!ps) return oom(k);
     for (size_t i = 0; i < n; i++) ps[i] = &k->parts[first + i];
-    int rc = read_versions(k, ps, n, NULL);
+    vl_error e = {0};
+    int rc = read_versions(k, ps, n, &e);
+    if (rc == VL_EIO && !k->rc) {
+        /* the store is down: the new partitions start from the beginning,
+         * their records dropped until the retry reads their positions and
+         * seeks there */
+        for (size_t i = 0; i < n; i++) ps[i]->done_events = ps[i]->done_dead = ps[i]->last = -1;
+        if (store_down(k, "reading the positions in", &e)) rc = VL_OK;
+    }
     vl_free(ps);
-    if (rc) return rc;
+    if (rc && !k->rc) FAIL(k, rc, "reading the Kafka positions in %s: %s", vl_store_url(k->lake), e.msg);
+    if (rc) return k->rc;
     vl_buf msg;
     vl_buf_init(&msg);
     int mrc = VL_OK; /* the message is a nicety: without memory, a shorter one */
@@ -756,7 +788,7 @@ static void on_revoke(kctx *k, const rd_kafka_topic_partition_list_t *l, bool lo
         *p = k->parts[--k->n_parts];
     }
     VL_INFO(MOD, "%s: %s %d partition(s), %zu left", k->url, lost ? "lost" : "gave up", l->cnt, k->n_parts);
-    if (dropped) (void)reposition_all(k, NULL); /* the partitions kept (cooperative protocol) */
+    if (dropped) reposition_or_retry(k); /* the partitions kept (cooperative protocol) */
 }
 
 static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t *l, void *opaque) {
@@ -825,6 +857,7 @@ static void handle_record(kctx *k, const rd_kafka_message_t *m) {
     kpart *p = find_part(k, m->partition);
     if (!p || m->offset <= p->last) return; /* not ours, or handled before a seek */
     if (k->retry_at) return;                /* the store is down: read again after the seek */
+    p->seeked = false;                      /* a record from after the seek */
     k->st->records++;
     k->st->record_bytes += (int64_t)m->len;
     k->last_record_us = vl_mono_us();
@@ -921,9 +954,14 @@ static bool at_end(kctx *k) {
         /* the records before the end may have been control records or
          * compacted away: then the consumer's position is past them */
         rd_kafka_topic_partition_list_t *l = plist(k, &p->id, NULL, 1);
-        bool there = rd_kafka_position(k->rk, l) == RD_KAFKA_RESP_ERR_NO_ERROR && l->elems[0].offset >= 0 &&
-                     l->elems[0].offset >= m->hwm;
+        bool known = rd_kafka_position(k->rk, l) == RD_KAFKA_RESP_ERR_NO_ERROR;
+        int64_t pos = known ? l->elems[0].offset : RD_KAFKA_OFFSET_INVALID;
         rd_kafka_topic_partition_list_destroy(l);
+        if (p->seeked) { /* the position from before a seek says nothing */
+            if (!known || pos == p->stale_pos) return false;
+            p->seeked = false;
+        }
+        bool there = pos >= 0 && pos >= m->hwm;
         if (!there) return false;
         p->at_end = true;
     }
