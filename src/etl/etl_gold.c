@@ -238,24 +238,24 @@ int etl_union_dates(etl_input *const *ins, size_t n, int64_t **out, size_t *n_ou
     return VL_OK;
 }
 
-/* Opens the inputs of a gold table against its latest snapshot; *todo is
+/* Opens the inputs of a gold table against its latest snapshot; *due is
  * false when every input is covered already. */
 int etl_open_inputs(vl_store *s, const char *out_path, const char *const *in_paths, const char *const *date_cols,
-                       size_t n, bool full, etl_input *ins, bool *todo, vl_error *err) {
+                       size_t n, bool full, etl_input *ins, bool *due, vl_error *err) {
     vl_delta_table *ot = NULL;
     vl_delta_snapshot *out = NULL;
     int rc = etl_snapshot(s, out_path, &ot, &out, err);
-    *todo = false;
+    *due = false;
     for (size_t i = 0; i < n && rc == VL_OK; i++) {
         rc = etl_input_open(s, in_paths[i], out, full, date_cols[i], &ins[i], err);
-        if (rc == VL_OK && ins[i].now && ins[i].done != ins[i].now->version) *todo = true;
-        if (rc == VL_OK && !ins[i].now) *todo = false, i = n; /* an input missing: nothing to do yet */
+        if (rc == VL_OK && ins[i].now && ins[i].done != ins[i].now->version) *due = true;
+        if (rc == VL_OK && !ins[i].now) *due = false, i = n; /* an input missing: nothing to do yet */
     }
     /* inputs that moved on without new data (an empty commit, a compaction):
      * nothing to record until they bring some */
     size_t dates = 0;
     for (size_t i = 0; i < n && rc == VL_OK; i++) dates += ins[i].n_dates;
-    if (*todo && !dates && out && !full) *todo = false;
+    if (*due && !dates && out && !full) *due = false;
     vl_delta_snapshot_free(out);
     vl_delta_table_close(ot);
     return rc;
@@ -293,12 +293,12 @@ int etl_gold_qoe(vl_store *s, const vl_etl_opts *o, vl_etl_job *job, vl_error *e
     static const char *const in_paths[] = {"silver/views"}, *const dcols[] = {"view_date"};
     etl_input in = {0};
     etl_input *ins[] = {&in};
-    bool todo;
+    bool due;
     vl_arena ar;
     vl_arena_init(&ar, 0);
     vl_x_table *agg = NULL, *outt = NULL;
-    int rc = etl_open_inputs(s, "gold/qoe_daily", in_paths, dcols, 1, o->full, &in, &todo, err);
-    if (rc || !todo) goto done;
+    int rc = etl_open_inputs(s, "gold/qoe_daily", in_paths, dcols, 1, o->full, &in, &due, err);
+    if (rc || !due) goto done;
     enum { VD, DT, CO, CD, OS, ST, OU, SU, WA, SA, BR, N_IN };
     static const char *const cols[N_IN] = {"view_date", "device_type", "country", "cdn", "os", "started", "outcome",
                                            "startup_ms", "watch_ms", "stall_ms", "avg_bitrate_kbps"};
@@ -370,14 +370,14 @@ int etl_gold_content(vl_store *s, const vl_etl_opts *o, vl_etl_job *job, vl_erro
     etl_input in[2];
     memset(in, 0, sizeof(in));
     etl_input *ins[] = {&in[0], &in[1]};
-    bool todo;
+    bool due;
     vl_arena ar;
     vl_arena_init(&ar, 0);
     vl_x_table *va = NULL, *ia = NULL, *joined = NULL, *outt = NULL;
     int64_t *dates = NULL;
     size_t nd = 0;
-    int rc = etl_open_inputs(s, "gold/content_daily", in_paths, dcols, 2, o->full, in, &todo, err);
-    if (rc || !todo) goto done;
+    int rc = etl_open_inputs(s, "gold/content_daily", in_paths, dcols, 2, o->full, in, &due, err);
+    if (rc || !due) goto done;
     if (etl_union_dates(ins, 2, &dates, &nd) != VL_OK) {
         rc = vl_error_set(err, VL_ENOMEM, "out of memory");
         goto done;
@@ -477,12 +477,12 @@ int etl_gold_ads(vl_store *s, const vl_etl_opts *o, vl_etl_job *job, vl_error *e
     static const char *const in_paths[] = {"silver/events"}, *const dcols[] = {"event_date"};
     etl_input in = {0};
     etl_input *ins[] = {&in};
-    bool todo;
+    bool due;
     vl_arena ar;
     vl_arena_init(&ar, 0);
     vl_x_table *agg = NULL, *outt = NULL;
-    int rc = etl_open_inputs(s, "gold/ad_daily", in_paths, dcols, 1, o->full, &in, &todo, err);
-    if (rc || !todo) goto done;
+    int rc = etl_open_inputs(s, "gold/ad_daily", in_paths, dcols, 1, o->full, &in, &due, err);
+    if (rc || !due) goto done;
     enum { ED, CA, PO, ET, RV, N_IN };
     static const char *const cols[N_IN] = {"event_date", "ad_campaign_id", "ad_position", "event_type",
                                            "ad_revenue_usd"};
@@ -559,7 +559,7 @@ int etl_gold_kpi(vl_store *s, const vl_etl_opts *o, vl_etl_job *job, vl_error *e
     etl_input in[2];
     memset(in, 0, sizeof(in));
     etl_input *ins[] = {&in[0], &in[1]};
-    bool todo;
+    bool due;
     vl_arena ar;
     vl_arena_init(&ar, 0);
     vl_x_table *ud = NULL, *va = NULL, *ra = NULL, *outt = NULL;
@@ -570,8 +570,8 @@ int etl_gold_kpi(vl_store *s, const vl_etl_opts *o, vl_etl_job *job, vl_error *e
     pthread_mutex_t seen_mu;
     pthread_mutex_init(&seen_mu, NULL);
     etl_idsink S = {&seen, &seen_mu};
-    int rc = etl_open_inputs(s, "gold/kpi_daily", in_paths, dcols, 2, o->full, in, &todo, err);
-    if (rc || !todo) goto done;
+    int rc = etl_open_inputs(s, "gold/kpi_daily", in_paths, dcols, 2, o->full, in, &due, err);
+    if (rc || !due) goto done;
     if (etl_union_dates(ins, 2, &changed, &n_changed) != VL_OK || etl_snapshot_dates(in[0].now, "event_date", &all, &n_all)) {
         rc = vl_error_set(err, VL_ENOMEM, "out of memory");
         goto done;
@@ -761,14 +761,14 @@ int etl_gold_users(vl_store *s, const vl_etl_opts *o, vl_etl_job *job, vl_error 
     etl_input in[2];
     memset(in, 0, sizeof(in));
     etl_input *ins[] = {&in[0], &in[1]};
-    bool todo;
+    bool due;
     vl_arena ar;
     vl_arena_init(&ar, 0);
     vl_x_table *ea = NULL, *va = NULL, *joined = NULL, *outt = NULL;
     int64_t *dates = NULL;
     size_t nd = 0;
-    int rc = etl_open_inputs(s, "gold/user_daily", in_paths, dcols, 2, o->full, in, &todo, err);
-    if (rc || !todo) goto done;
+    int rc = etl_open_inputs(s, "gold/user_daily", in_paths, dcols, 2, o->full, in, &due, err);
+    if (rc || !due) goto done;
     if (etl_union_dates(ins, 2, &dates, &nd) != VL_OK) {
         rc = vl_error_set(err, VL_ENOMEM, "out of memory");
         goto done;

@@ -94,10 +94,10 @@ int etl_project(const vl_x_table *t, const char *const *names, const vl_dt_kind 
 int etl_write_gold(vl_store *s, const char *path, const char *ddl, const vl_x_table *t, const int64_t *dates,
                    size_t n_dates, bool full, etl_input *const *ins, size_t n_ins, const char *params_json,
                    vl_etl_job *job, vl_error *err) VL_MUST_CHECK;
-/* Opens the inputs of the table at out_path; *todo is false when there is
+/* Opens the inputs of the table at out_path; *due is false when there is
  * nothing new in any of them. */
 int etl_open_inputs(vl_store *s, const char *out_path, const char *const *in_paths, const char *const *date_cols,
-                    size_t n, bool full, etl_input *ins, bool *todo, vl_error *err) VL_MUST_CHECK;
+                    size_t n, bool full, etl_input *ins, bool *due, vl_error *err) VL_MUST_CHECK;
 /* The union of the inputs' changed dates, sorted and distinct. */
 int etl_union_dates(etl_input *const *ins, size_t n, int64_t **out, size_t *n_out) VL_MUST_CHECK;
 /* The distinct dates of a snapshot's date partitions, ascending. */

@@ -107,14 +107,14 @@ int etl_gold_segments(vl_store *s, const vl_etl_opts *o, vl_etl_job *job, vl_err
     static const char *const in_paths[] = {"gold/user_daily"}, *const dcols[] = {"date"};
     etl_input in = {0};
     etl_input *ins[] = {&in};
-    bool todo;
+    bool due;
     vl_arena ar;
     vl_arena_init(&ar, 0);
     vl_x_table *f = NULL, *outt = NULL;
     int64_t *all = NULL;
     size_t n_all = 0;
-    int rc = etl_open_inputs(s, "gold/user_segments", in_paths, dcols, 1, o->full, &in, &todo, err);
-    if (rc || !todo) goto done;
+    int rc = etl_open_inputs(s, "gold/user_segments", in_paths, dcols, 1, o->full, &in, &due, err);
+    if (rc || !due) goto done;
     if (user_days(in.now, &all, &n_all) != VL_OK) {
         rc = vl_error_set(err, VL_ENOMEM, "out of memory");
         goto done;
@@ -255,15 +255,15 @@ int etl_gold_churn(vl_store *s, const vl_etl_opts *o, vl_etl_job *job, vl_error 
     static const char *const in_paths[] = {"gold/user_daily"}, *const dcols[] = {"date"};
     etl_input in = {0};
     etl_input *ins[] = {&in};
-    bool todo;
+    bool due;
     vl_x_table *fa = NULL, *ft = NULL, *ra = NULL, *rt = NULL, *back = NULL;
     int64_t *all = NULL;
     size_t n_all = 0;
     double *xs = NULL, *mean = NULL, *sd = NULL;
     bool *label = NULL;
     char params[160] = "";
-    int rc = etl_open_inputs(s, "gold/churn_features", in_paths, dcols, 1, o->full, &in, &todo, err);
-    if (rc || !todo) goto done;
+    int rc = etl_open_inputs(s, "gold/churn_features", in_paths, dcols, 1, o->full, &in, &due, err);
+    if (rc || !due) goto done;
     if (user_days(in.now, &all, &n_all) != VL_OK) {
         rc = vl_error_set(err, VL_ENOMEM, "out of memory");
         goto done;
