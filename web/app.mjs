@@ -25,6 +25,7 @@
  *   window.__vidlake_stats   counters of polls and renders
  */
 import * as F from './format.mjs';
+import { el } from './dom.mjs';
 import * as H from './history.mjs';
 
 const API = 'api/v1'; /* relative: the page also works behind a proxy that mounts it under a prefix */
@@ -117,18 +118,6 @@ function level(key, v) {
 
 function css(name) {
   return getComputedStyle(document.documentElement).getPropertyValue(name).trim();
-}
-
-function el(tag, attrs = {}, ...kids) {
-  const e = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (k === 'class') e.className = v;
-    else if (k === 'text') e.textContent = v;
-    else if (k === 'style') e.style.cssText = v;
-    else e.setAttribute(k, v);
-  }
-  for (const k of kids) if (k != null) e.append(k);
-  return e;
 }
 
 const KINDS = { mov: 'movie', ep: 'episode', live: 'live', sh: 'short', tr: 'trailer' };

@@ -20,6 +20,7 @@
  *   window.__vidlake_hcharts   the uPlot instances by name
  */
 import * as F from './format.mjs';
+import { el } from './dom.mjs';
 
 const API = 'api/v1';
 const REFRESH_MS = 30000;
@@ -71,18 +72,6 @@ function css(name) {
 
 function alpha(color, a) {
   return `color-mix(in srgb, ${color} ${Math.round(a * 100)}%, transparent)`;
-}
-
-function el(tag, attrs = {}, ...kids) {
-  const e = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (k === 'class') e.className = v;
-    else if (k === 'text') e.textContent = v;
-    else if (k === 'style') e.style.cssText = v;
-    else e.setAttribute(k, v);
-  }
-  for (const k of kids) if (k != null) e.append(k);
-  return e;
 }
 
 async function get(path) {

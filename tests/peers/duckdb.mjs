@@ -44,6 +44,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { DuckDBInstance, DuckDBTypeId, ResultReturnType } from '@duckdb/node-api';
+import { fmtDouble, layoutG, nonFinite } from './numfmt.mjs';
 
 const T = DuckDBTypeId;
 const US_PER_DAY = 86400000000n;
@@ -58,42 +59,6 @@ function usage(msg) {
 }
 
 // ------------------------------------------------------------------ numbers
-
-// The shortest decimal digits of a finite non-zero |v| and its decimal
-// exponent, from a "d.ddde±X" string.
-function splitExp(s) {
-  const m = /^(\d)(?:\.(\d+))?e([+-]\d+)$/.exec(s);
-  return { digits: (m[1] + (m[2] || '')).replace(/0+$/, '') || '0', exp: Number(m[3]) };
-}
-
-// Lays out digits d1d2d3... x 10^exp like printf("%.*g", prec) without '#'.
-function layoutG(neg, digits, exp, prec) {
-  let s;
-  if (exp < -4 || exp >= prec) {
-    const e = Math.abs(exp);
-    s = digits[0] + (digits.length > 1 ? '.' + digits.slice(1) : '') +
-        'e' + (exp < 0 ? '-' : '+') + (e < 10 ? '0' + e : String(e));
-  } else if (exp >= 0) {
-    const ip = digits.length > exp + 1 ? digits.slice(0, exp + 1) : digits.padEnd(exp + 1, '0');
-    const fp = digits.length > exp + 1 ? digits.slice(exp + 1) : '';
-    s = fp ? ip + '.' + fp : ip;
-  } else {
-    s = '0.' + '0'.repeat(-exp - 1) + digits;
-  }
-  return neg ? '-' + s : s;
-}
-
-function nonFinite(v) {
-  if (Number.isNaN(v)) return '"NaN"';
-  return v > 0 ? '"Infinity"' : '"-Infinity"';
-}
-
-function fmtDouble(v) {
-  if (!Number.isFinite(v)) return nonFinite(v);
-  if (v === 0) return Object.is(v, -0) ? '-0' : '0';
-  const { digits, exp } = splitExp(Math.abs(v).toExponential()); // shortest round-trip digits
-  return layoutG(v < 0, digits, exp, Math.max(15, digits.length));
-}
 
 // The exact decimal expansion of a finite non-zero double: its significant
 // digits and the decimal exponent of the first one.

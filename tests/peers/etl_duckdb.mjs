@@ -40,6 +40,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DuckDBInstance, DuckDBTypeId } from '@duckdb/node-api';
+import { fmtDouble } from './numfmt.mjs';
 
 const T = DuckDBTypeId;
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -65,36 +66,6 @@ function usage(msg) {
 }
 
 // ------------------------------------------------------------------ numbers
-// (copied from tests/peers/duckdb.mjs, which exports nothing)
-
-function splitExp(s) {
-  const m = /^(\d)(?:\.(\d+))?e([+-]\d+)$/.exec(s);
-  return { digits: (m[1] + (m[2] || '')).replace(/0+$/, '') || '0', exp: Number(m[3]) };
-}
-
-function layoutG(neg, digits, exp, prec) {
-  let s;
-  if (exp < -4 || exp >= prec) {
-    const e = Math.abs(exp);
-    s = digits[0] + (digits.length > 1 ? '.' + digits.slice(1) : '') +
-        'e' + (exp < 0 ? '-' : '+') + (e < 10 ? '0' + e : String(e));
-  } else if (exp >= 0) {
-    const ip = digits.length > exp + 1 ? digits.slice(0, exp + 1) : digits.padEnd(exp + 1, '0');
-    const fp = digits.length > exp + 1 ? digits.slice(exp + 1) : '';
-    s = fp ? ip + '.' + fp : ip;
-  } else {
-    s = '0.' + '0'.repeat(-exp - 1) + digits;
-  }
-  return neg ? '-' + s : s;
-}
-
-function fmtDouble(v) {
-  if (Number.isNaN(v)) return '"NaN"';
-  if (!Number.isFinite(v)) return v > 0 ? '"Infinity"' : '"-Infinity"';
-  if (v === 0) return Object.is(v, -0) ? '-0' : '0';
-  const { digits, exp } = splitExp(Math.abs(v).toExponential());
-  return layoutG(v < 0, digits, exp, Math.max(15, digits.length));
-}
 
 function fmtValue(type, v) {
   if (v === null || v === undefined) return 'null';
